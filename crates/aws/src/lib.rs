@@ -1,0 +1,1 @@
+//! durapipe-aws (work in progress).

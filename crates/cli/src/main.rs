@@ -1,0 +1,2 @@
+//! The `durapipe` binary (work in progress).
+fn main() {}

@@ -1,0 +1,1 @@
+//! durapipe-core (work in progress).

@@ -1,0 +1,1 @@
+//! durapipe-durable (work in progress).

@@ -1,0 +1,1 @@
+//! durapipe-local (work in progress).

@@ -1,0 +1,1 @@
+//! durapipe-sqlite (work in progress).

@@ -1,0 +1,1 @@
+//! durapipe-workflow (work in progress).

@@ -1,0 +1,2 @@
+//! The orchestrator Lambda function (work in progress).
+fn main() {}

@@ -1,0 +1,2 @@
+//! The store Lambda function (work in progress).
+fn main() {}

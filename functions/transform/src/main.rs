@@ -1,0 +1,2 @@
+//! The transform Lambda function (work in progress).
+fn main() {}

@@ -1,0 +1,2 @@
+//! The validate Lambda function (work in progress).
+fn main() {}
