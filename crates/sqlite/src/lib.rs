@@ -1,1 +1,303 @@
-//! durapipe-sqlite (work in progress).
+//! One SQLite database shared by the local stack's components, with a single writer thread that
+//! commits concurrent transactions together (group commit).
+//!
+//! Contracts:
+//! - Every [`Database::write`] closure runs inside its own savepoint of a shared `BEGIN IMMEDIATE`
+//!   transaction on the writer thread. A closure that returns `Err` is rolled back on its own and
+//!   does not affect the others in its group.
+//! - A write's result is delivered **only after the group's `COMMIT` returned**: with the default
+//!   [`Durability::Full`] (WAL + `synchronous=FULL`) that commit survives power loss, so callers may
+//!   acknowledge whatever the closure wrote as soon as `write` returns `Ok`.
+//! - If the commit fails, every write of the group gets the error; nothing of the group is kept.
+//! - A closure that panics is rolled back and reported as [`DbError::JobPanicked`]; the writer
+//!   thread keeps serving.
+//! - Reads run on a small pool of separate connections (WAL readers never block the writer) and
+//!   see every write whose `write` call has returned.
+//! - Never hold an async lock across `write(..).await`: the writer is shared by everything.
+
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::mpsc;
+
+pub use rusqlite;
+
+/// How hard a commit is pushed to disk before a write is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// WAL with `synchronous=FULL`: an fsync behind every commit; survives power loss (default).
+    #[default]
+    Full,
+    /// WAL with `synchronous=NORMAL`: survives a process crash (`kill -9`), may lose the last
+    /// commits on power loss.
+    Normal,
+    /// `synchronous=OFF`: for throw-away benchmarks only.
+    Off,
+}
+
+impl Durability {
+    /// Parses `full`, `normal` or `off` (case-insensitive).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "full" => Some(Self::Full),
+            "normal" => Some(Self::Normal),
+            "off" => Some(Self::Off),
+            _ => None,
+        }
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Full => "FULL",
+            Self::Normal => "NORMAL",
+            Self::Off => "OFF",
+        }
+    }
+}
+
+/// Options for [`Database::open`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Commit durability.
+    pub durability: Durability,
+    /// Most writes committed by one `COMMIT`.
+    pub max_group: usize,
+    /// Capacity of the writer's queue (callers wait when it is full: backpressure).
+    pub queue_capacity: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            durability: Durability::Full,
+            max_group: 512,
+            queue_capacity: 4096,
+        }
+    }
+}
+
+/// Errors of the database layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbError {
+    /// SQLite reported an error.
+    #[error("sqlite error")]
+    Sqlite(#[source] Arc<rusqlite::Error>),
+    /// The writer thread is gone (the database was closed).
+    #[error("the database writer has stopped")]
+    Closed,
+    /// A write closure panicked; its changes were rolled back.
+    #[error("a database write panicked and was rolled back")]
+    JobPanicked,
+    /// The database file could not be opened or prepared.
+    #[error("cannot open database {path}")]
+    Open {
+        /// The file that was opened.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(Arc::new(e))
+    }
+}
+
+/// Counters for benchmarks: how many writes were grouped into how many commits.
+#[derive(Debug, Default)]
+struct Counters {
+    writes: AtomicU64,
+    commits: AtomicU64,
+}
+
+/// A snapshot of the writer's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Write closures executed.
+    pub writes: u64,
+    /// `COMMIT`s issued (each one fsync of the WAL under [`Durability::Full`]).
+    pub commits: u64,
+}
+
+/// A handle to the shared database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    sender: mpsc::Sender<writer::Job>,
+    readers: Mutex<Vec<Connection>>,
+    counters: Arc<Counters>,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database file at `path` and starts its writer thread.
+    ///
+    /// # Errors
+    /// [`DbError::Open`] when the file cannot be opened, is not a database, or its pragmas
+    /// cannot be set (for example on a read-only directory).
+    pub fn open(path: &Path, options: &Options) -> Result<Self, DbError> {
+        let conn = open_connection(path, options.durability)?;
+        // Touch the schema so a corrupt file fails here, not at the first write.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|source| DbError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
+        let counters = Arc::new(Counters::default());
+        writer::spawn(conn, receiver, options.max_group.max(1), counters.clone()).map_err(|e| {
+            DbError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            }
+        })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                sender,
+                readers: Mutex::new(Vec::new()),
+                counters,
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` in the writer's current group transaction; resolves after the group committed.
+    ///
+    /// # Errors
+    /// `f`'s own error (its changes rolled back), or a [`DbError`] converted into `E` when the
+    /// commit failed or the writer is gone.
+    pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (job, rx) = writer::job(f);
+        self.inner
+            .sender
+            .send(job)
+            .await
+            .map_err(|_| E::from(DbError::Closed))?;
+        rx.await.map_err(|_| E::from(DbError::Closed))?
+    }
+
+    /// [`Database::write`] for code that is not async (must not be called from an async task).
+    ///
+    /// # Errors
+    /// As [`Database::write`].
+    pub fn write_blocking<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (job, rx) = writer::job(f);
+        self.inner
+            .sender
+            .blocking_send(job)
+            .map_err(|_| E::from(DbError::Closed))?;
+        rx.blocking_recv().map_err(|_| E::from(DbError::Closed))?
+    }
+
+    /// Runs a read on a pooled reader connection, off the async runtime's threads.
+    ///
+    /// # Errors
+    /// `f`'s error, or a [`DbError`] when no reader connection could be opened.
+    pub async fn read<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let this = self.clone();
+        match tokio::task::spawn_blocking(move || this.read_blocking(f)).await {
+            Ok(out) => out,
+            Err(_) => Err(E::from(DbError::JobPanicked)),
+        }
+    }
+
+    /// [`Database::read`] for code that is not async.
+    ///
+    /// # Errors
+    /// As [`Database::read`].
+    pub fn read_blocking<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Connection) -> Result<R, E>,
+        E: From<DbError>,
+    {
+        let conn = self.take_reader()?;
+        let out = f(&conn);
+        if let Ok(mut pool) = self.inner.readers.lock() {
+            if pool.len() < 8 {
+                pool.push(conn);
+            }
+        }
+        out
+    }
+
+    /// Counters since the database was opened.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            writes: self.inner.counters.writes.load(Ordering::Relaxed),
+            commits: self.inner.counters.commits.load(Ordering::Relaxed),
+        }
+    }
+
+    fn take_reader(&self) -> Result<Connection, DbError> {
+        if let Some(conn) = self.inner.readers.lock().ok().and_then(|mut p| p.pop()) {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(
+            &self.inner.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch("PRAGMA query_only=ON;")?;
+        Ok(conn)
+    }
+}
+
+fn open_connection(path: &Path, durability: Durability) -> Result<Connection, DbError> {
+    let wrap = |source| DbError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let conn = Connection::open(path).map_err(wrap)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(wrap)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .map_err(wrap)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(wrap(rusqlite::Error::InvalidParameterName(format!(
+            "journal_mode is {mode}, expected wal"
+        ))));
+    }
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous={}; PRAGMA foreign_keys=ON;",
+        durability.pragma()
+    ))
+    .map_err(wrap)?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests;
