@@ -1,1 +1,38 @@
-//! durapipe-local (work in progress).
+//! The local stack's AWS emulation: SQS queues, DynamoDB tables and Lambda's SQS event source
+//! mapping, persisted in the SQLite database shared with the durable-execution service.
+//!
+//! Parts:
+//! - [`sqs::Queues`]: a durable queue store (standard queues: visibility timeouts, receive
+//!   counts, redrive to a dead-letter queue, long polling, delays, retention).
+//! - [`dynamodb::Tables`]: a durable table store (items as `AttributeValue` JSON, conditional
+//!   puts and deletes, scans in key order with paging).
+//! - [`AwsEndpoints`]: an axum router for `POST /` speaking AWS JSON 1.0 for both, dispatched
+//!   on `X-Amz-Target` (`AmazonSQS.*`, `DynamoDB_20120810.*`), usable by the AWS CLI, boto3
+//!   and aws-sdk-rust with `--endpoint-url`.
+//! - [`esm::EventSourceMapping`]: Lambda's SQS event source mapping — batches, batching
+//!   window, partial batch responses, whole-batch failures, concurrency, graceful stop —
+//!   delivering to any [`esm::BatchTarget`].
+//!
+//! Contracts:
+//! - Account `000000000000`, region `us-east-1`; request signatures are not checked.
+//! - Anything acknowledged (a sent message, a put item, a delete) was committed first.
+//! - Bad input is answered with the AWS error code for it; nothing here panics on input.
+//! - Tables live in the shared database under the `sqs_` and `ddb_` prefixes and are created
+//!   with `CREATE TABLE IF NOT EXISTS`; callers own the [`durapipe_sqlite::Database`].
+//! - Where the stack differs from AWS it says so on the item concerned (e.g. dead-lettered
+//!   messages restart their receive count at 0; a `DurapipeLastError` message attribute).
+
+pub mod clock;
+pub mod dynamodb;
+pub mod esm;
+mod http;
+pub mod sqs;
+pub mod wire;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use http::{AwsEndpoints, DEFAULT_MAX_REQUEST_BYTES};
+
+/// The local stack's AWS account id.
+pub const ACCOUNT_ID: &str = "000000000000";
+/// The local stack's AWS region.
+pub const REGION: &str = "us-east-1";

@@ -1,0 +1,560 @@
+//! The durable table store: table definitions (`ddb_tables`) and items (`ddb_items`) in SQLite.
+//!
+//! Items are kept as `AttributeValue` JSON, keyed by the canonical text of their key values;
+//! scans run in (hash key text, range key text) order.
+
+use std::sync::Arc;
+
+use durapipe_sqlite::rusqlite::{params, Connection, OptionalExtension};
+use durapipe_sqlite::Database;
+use serde_json::{json, Value};
+
+use super::errors::DdbError;
+use super::expr::Condition;
+use super::value::{self, Item, MAX_ITEM_BYTES};
+use crate::clock::Clock;
+use crate::{ACCOUNT_ID, REGION};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS ddb_tables (
+    name        TEXT PRIMARY KEY,
+    hash_key    TEXT NOT NULL,
+    hash_type   TEXT NOT NULL,
+    range_key   TEXT,
+    range_type  TEXT,
+    billing     TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ddb_items (
+    table_name  TEXT NOT NULL,
+    hk          TEXT NOT NULL,
+    rk          TEXT NOT NULL DEFAULT '',
+    item        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    PRIMARY KEY (table_name, hk, rk)
+) WITHOUT ROWID;
+";
+
+/// A key attribute: name and scalar type (`S`, `N` or `B`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyAttribute {
+    /// The attribute name.
+    pub name: String,
+    /// `S`, `N` or `B`.
+    pub attribute_type: String,
+}
+
+impl KeyAttribute {
+    /// A string key attribute.
+    pub fn string(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            attribute_type: "S".into(),
+        }
+    }
+}
+
+/// A table's definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDefinition {
+    /// The table name (3–255 of letters, digits, `_`, `-`, `.`).
+    pub name: String,
+    /// The partition (hash) key.
+    pub hash_key: KeyAttribute,
+    /// The sort (range) key, if any.
+    pub range_key: Option<KeyAttribute>,
+    /// `PAY_PER_REQUEST` or `PROVISIONED` (reported only).
+    pub billing_mode: String,
+}
+
+impl TableDefinition {
+    /// An on-demand table with a string hash key.
+    pub fn with_string_hash_key(name: &str, hash_key: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            hash_key: KeyAttribute::string(hash_key),
+            range_key: None,
+            billing_mode: "PAY_PER_REQUEST".into(),
+        }
+    }
+}
+
+/// A table's definition and statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDescription {
+    /// The definition.
+    pub definition: TableDefinition,
+    /// When it was created (ms since the epoch).
+    pub created_ms: i64,
+    /// Items stored.
+    pub item_count: u64,
+    /// Bytes stored (DynamoDB's item size, approximately).
+    pub size_bytes: u64,
+}
+
+impl TableDescription {
+    /// The `Table` object of `DescribeTable` / `CreateTable`.
+    pub fn to_json(&self) -> Value {
+        let d = &self.definition;
+        let mut schema = vec![json!({"AttributeName": d.hash_key.name, "KeyType": "HASH"})];
+        let mut defs = vec![
+            json!({"AttributeName": d.hash_key.name, "AttributeType": d.hash_key.attribute_type}),
+        ];
+        if let Some(r) = &d.range_key {
+            schema.push(json!({"AttributeName": r.name, "KeyType": "RANGE"}));
+            defs.push(json!({"AttributeName": r.name, "AttributeType": r.attribute_type}));
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let created = self.created_ms as f64 / 1000.0;
+        json!({
+            "TableName": d.name,
+            "TableStatus": "ACTIVE",
+            "KeySchema": schema,
+            "AttributeDefinitions": defs,
+            "CreationDateTime": created,
+            "ItemCount": self.item_count,
+            "TableSizeBytes": self.size_bytes,
+            "TableArn": table_arn(&d.name),
+            "TableId": table_id(&d.name),
+            "BillingModeSummary": {"BillingMode": d.billing_mode},
+            "ProvisionedThroughput": {
+                "NumberOfDecreasesToday": 0,
+                "ReadCapacityUnits": 0,
+                "WriteCapacityUnits": 0
+            },
+            "DeletionProtectionEnabled": false
+        })
+    }
+}
+
+/// A stable id for a table name (the stack has one table per name).
+fn table_id(name: &str) -> String {
+    use md5::Digest as _;
+    let digest: [u8; 16] = md5::Md5::digest(name.as_bytes()).into();
+    uuid::Uuid::from_bytes(digest).to_string()
+}
+
+/// The ARN of a local table.
+pub fn table_arn(name: &str) -> String {
+    format!("arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}")
+}
+
+/// One page of a scan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScanPage {
+    /// Items that matched (all scanned items without a filter).
+    pub items: Vec<Item>,
+    /// Items read before filtering.
+    pub scanned_count: usize,
+    /// The key to continue from, when the page stopped at the limit.
+    pub last_evaluated_key: Option<Item>,
+}
+
+/// The table store; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    db: Database,
+    clock: Arc<dyn Clock>,
+}
+
+impl Tables {
+    /// Creates the tables if needed and returns the store.
+    ///
+    /// # Errors
+    /// `Db` when the schema cannot be created.
+    pub async fn open(db: Database, clock: Arc<dyn Clock>) -> Result<Self, DdbError> {
+        db.write(|conn| conn.execute_batch(SCHEMA).map_err(DdbError::from))
+            .await?;
+        Ok(Self { db, clock })
+    }
+
+    /// Creates a table.
+    ///
+    /// # Errors
+    /// `ResourceInUse` if it exists; `Validation` for a bad name or key type.
+    pub async fn create_table(
+        &self,
+        definition: TableDefinition,
+    ) -> Result<TableDescription, DdbError> {
+        self.create(definition, false).await
+    }
+
+    /// Creates the table unless it exists (start-up provisioning); returns its description.
+    ///
+    /// # Errors
+    /// `Validation` for a bad definition.
+    pub async fn ensure_table(
+        &self,
+        definition: TableDefinition,
+    ) -> Result<TableDescription, DdbError> {
+        self.create(definition, true).await
+    }
+
+    async fn create(
+        &self,
+        definition: TableDefinition,
+        if_absent: bool,
+    ) -> Result<TableDescription, DdbError> {
+        validate_table_name(&definition.name)?;
+        for key in std::iter::once(&definition.hash_key).chain(definition.range_key.as_ref()) {
+            if !matches!(key.attribute_type.as_str(), "S" | "N" | "B") || key.name.is_empty() {
+                return Err(DdbError::validation(format!(
+                    "1 validation error detected: Value '{}' at 'attributeDefinitions.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
+                    key.attribute_type
+                )));
+            }
+        }
+        let now = self.clock.now_ms();
+        let name = definition.name.clone();
+        self.db
+            .write(move |conn| {
+                if load_table(conn, &definition.name)?.is_some() {
+                    if if_absent {
+                        return Ok(());
+                    }
+                    return Err(DdbError::ResourceInUse(definition.name));
+                }
+                conn.execute(
+                    "INSERT INTO ddb_tables (name, hash_key, hash_type, range_key, range_type, billing, created_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        definition.name,
+                        definition.hash_key.name,
+                        definition.hash_key.attribute_type,
+                        definition.range_key.as_ref().map(|k| k.name.clone()),
+                        definition.range_key.as_ref().map(|k| k.attribute_type.clone()),
+                        definition.billing_mode,
+                        now
+                    ],
+                )?;
+                Ok(())
+            })
+            .await?;
+        self.describe(&name).await
+    }
+
+    /// Deletes a table and its items.
+    ///
+    /// # Errors
+    /// `ResourceNotFound`.
+    pub async fn delete_table(&self, name: &str) -> Result<TableDescription, DdbError> {
+        let description = self.describe(name).await?;
+        let name = name.to_string();
+        self.db
+            .write(move |conn| {
+                conn.execute("DELETE FROM ddb_items WHERE table_name = ?1", [&name])?;
+                conn.execute("DELETE FROM ddb_tables WHERE name = ?1", [&name])?;
+                Ok::<_, DdbError>(())
+            })
+            .await?;
+        Ok(description)
+    }
+
+    /// The table's definition and statistics.
+    ///
+    /// # Errors
+    /// `ResourceNotFound`.
+    pub async fn describe(&self, name: &str) -> Result<TableDescription, DdbError> {
+        let name = name.to_string();
+        self.db
+            .read(move |conn| {
+                let (definition, created_ms) = load_table(conn, &name)?
+                    .ok_or_else(|| DdbError::ResourceNotFound(name.clone()))?;
+                let (count, size): (u64, u64) = conn.query_row(
+                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_items WHERE table_name = ?1",
+                    [&name],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                Ok(TableDescription {
+                    definition,
+                    created_ms,
+                    item_count: count,
+                    size_bytes: size,
+                })
+            })
+            .await
+    }
+
+    /// Table names, sorted.
+    ///
+    /// # Errors
+    /// `Db`.
+    pub async fn list(&self) -> Result<Vec<String>, DdbError> {
+        self.db
+            .read(|conn| {
+                let mut stmt = conn.prepare("SELECT name FROM ddb_tables ORDER BY name")?;
+                let names = stmt
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(names)
+            })
+            .await
+    }
+
+    /// The item with `key` (exactly the key attributes), if any.
+    ///
+    /// # Errors
+    /// `ResourceNotFound`, `Validation` for a key that does not match the schema.
+    pub async fn get(&self, table: &str, key: &Item) -> Result<Option<Item>, DdbError> {
+        let (table, key) = (table.to_string(), key.clone());
+        self.db
+            .read(move |conn| {
+                let definition = definition_of(conn, &table)?;
+                let (hk, rk) = key_of(&definition, &key, true)?;
+                read_item(conn, &table, &hk, &rk)
+            })
+            .await
+    }
+
+    /// Writes `item` if `condition` (against the current item) holds; returns the old item.
+    ///
+    /// # Errors
+    /// `ResourceNotFound`, `Validation` (bad item, missing key, over 400 KB),
+    /// `ConditionalCheckFailed`.
+    pub async fn put(
+        &self,
+        table: &str,
+        item: Item,
+        condition: Option<Condition>,
+    ) -> Result<Option<Item>, DdbError> {
+        value::validate_item(&item)?;
+        let size = value::item_size(&item);
+        if size > MAX_ITEM_BYTES {
+            return Err(DdbError::validation(
+                "Item size has exceeded the maximum allowed size",
+            ));
+        }
+        let table = table.to_string();
+        self.db
+            .write(move |conn| {
+                let definition = definition_of(conn, &table)?;
+                let (hk, rk) = key_of(&definition, &item, false)?;
+                let old = read_item(conn, &table, &hk, &rk)?;
+                if condition.as_ref().is_some_and(|c| !c.matches(old.as_ref())) {
+                    return Err(DdbError::ConditionalCheckFailed);
+                }
+                conn.execute(
+                    "INSERT OR REPLACE INTO ddb_items (table_name, hk, rk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![table, hk, rk, Value::Object(item).to_string(), size],
+                )?;
+                Ok(old)
+            })
+            .await
+    }
+
+    /// Writes `item` unless an item with its key exists; `true` if it was written.
+    ///
+    /// # Errors
+    /// As [`Tables::put`], except that an existing item is `Ok(false)`.
+    pub async fn put_if_absent(&self, table: &str, item: Item) -> Result<bool, DdbError> {
+        let hash_key = self.describe(table).await?.definition.hash_key.name;
+        match self
+            .put(
+                table,
+                item,
+                Some(Condition::attribute_not_exists(&hash_key)),
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(DdbError::ConditionalCheckFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the item with `key` if `condition` holds; returns the old item.
+    ///
+    /// # Errors
+    /// `ResourceNotFound`, `Validation`, `ConditionalCheckFailed`.
+    pub async fn delete(
+        &self,
+        table: &str,
+        key: &Item,
+        condition: Option<Condition>,
+    ) -> Result<Option<Item>, DdbError> {
+        let (table, key) = (table.to_string(), key.clone());
+        self.db
+            .write(move |conn| {
+                let definition = definition_of(conn, &table)?;
+                let (hk, rk) = key_of(&definition, &key, true)?;
+                let old = read_item(conn, &table, &hk, &rk)?;
+                if condition.as_ref().is_some_and(|c| !c.matches(old.as_ref())) {
+                    return Err(DdbError::ConditionalCheckFailed);
+                }
+                conn.execute(
+                    "DELETE FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3",
+                    params![table, hk, rk],
+                )?;
+                Ok(old)
+            })
+            .await
+    }
+
+    /// Reads up to `limit` items after `exclusive_start_key` in key order, keeping those that
+    /// match `filter`.
+    ///
+    /// # Errors
+    /// `ResourceNotFound`, `Validation` for a bad start key.
+    pub async fn scan(
+        &self,
+        table: &str,
+        limit: Option<usize>,
+        exclusive_start_key: Option<Item>,
+        filter: Option<Condition>,
+    ) -> Result<ScanPage, DdbError> {
+        let table = table.to_string();
+        self.db
+            .read(move |conn| {
+                let definition = definition_of(conn, &table)?;
+                let (hk, rk) = match &exclusive_start_key {
+                    Some(k) => key_of(&definition, k, true)?,
+                    None => (String::new(), String::new()),
+                };
+                let start = exclusive_start_key.is_some();
+                let sql_limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+                let mut stmt = conn.prepare(
+                    "SELECT item FROM ddb_items WHERE table_name = ?1
+                       AND (NOT ?2 OR hk > ?3 OR (hk = ?3 AND rk > ?4))
+                     ORDER BY hk, rk LIMIT ?5",
+                )?;
+                let rows = stmt
+                    .query_map(params![table, start, hk, rk, sql_limit], |r| {
+                        r.get::<_, String>(0)
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let scanned: Vec<Item> = rows
+                    .iter()
+                    .filter_map(|text| serde_json::from_str::<Item>(text).ok())
+                    .collect();
+                let last_evaluated_key = match (limit, scanned.last()) {
+                    (Some(l), Some(last)) if scanned.len() >= l => {
+                        Some(key_attributes(&definition, last))
+                    }
+                    _ => None,
+                };
+                let scanned_count = scanned.len();
+                let items = scanned
+                    .into_iter()
+                    .filter(|i| filter.as_ref().is_none_or(|f| f.matches(Some(i))))
+                    .collect();
+                Ok(ScanPage {
+                    items,
+                    scanned_count,
+                    last_evaluated_key,
+                })
+            })
+            .await
+    }
+}
+
+fn validate_table_name(name: &str) -> Result<(), DdbError> {
+    let ok = (3..=255).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(DdbError::validation(format!(
+            "1 validation error detected: Value '{name}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+        )))
+    }
+}
+
+fn load_table(conn: &Connection, name: &str) -> Result<Option<(TableDefinition, i64)>, DdbError> {
+    Ok(conn
+        .query_row(
+            "SELECT hash_key, hash_type, range_key, range_type, billing, created_ms FROM ddb_tables WHERE name = ?1",
+            [name],
+            |r| {
+                let range_key: Option<String> = r.get(2)?;
+                let range_type: Option<String> = r.get(3)?;
+                Ok((
+                    TableDefinition {
+                        name: name.to_string(),
+                        hash_key: KeyAttribute {
+                            name: r.get(0)?,
+                            attribute_type: r.get(1)?,
+                        },
+                        range_key: range_key.map(|name| KeyAttribute {
+                            name,
+                            attribute_type: range_type.unwrap_or_else(|| "S".into()),
+                        }),
+                        billing_mode: r.get(4)?,
+                    },
+                    r.get(5)?,
+                ))
+            },
+        )
+        .optional()?)
+}
+
+fn definition_of(conn: &Connection, table: &str) -> Result<TableDefinition, DdbError> {
+    load_table(conn, table)?
+        .map(|(d, _)| d)
+        .ok_or_else(|| DdbError::ResourceNotFound(table.to_string()))
+}
+
+fn read_item(conn: &Connection, table: &str, hk: &str, rk: &str) -> Result<Option<Item>, DdbError> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT item FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3",
+            params![table, hk, rk],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+/// The canonical (hash, range) key text of `item`; with `exact`, `item` must hold only keys.
+fn key_of(
+    definition: &TableDefinition,
+    item: &Item,
+    exact: bool,
+) -> Result<(String, String), DdbError> {
+    let keys: Vec<&KeyAttribute> = std::iter::once(&definition.hash_key)
+        .chain(definition.range_key.as_ref())
+        .collect();
+    if exact && item.len() != keys.len() {
+        return Err(DdbError::validation(
+            "The provided key element does not match the schema",
+        ));
+    }
+    let mut texts = Vec::with_capacity(2);
+    for key in keys {
+        let value = item.get(&key.name).ok_or_else(|| {
+            DdbError::validation(format!(
+                "One or more parameter values were invalid: Missing the key {} in the item",
+                key.name
+            ))
+        })?;
+        value::validate(value)?;
+        let actual = value::type_of(value).unwrap_or_default();
+        if actual != key.attribute_type {
+            return Err(DdbError::validation(format!(
+                "One or more parameter values were invalid: Type mismatch for key {} expected: {} actual: {actual}",
+                key.name, key.attribute_type
+            )));
+        }
+        let text = value::key_text(value).unwrap_or_default();
+        if text.is_empty() {
+            return Err(DdbError::validation(format!(
+                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: {}",
+                key.name
+            )));
+        }
+        texts.push(text);
+    }
+    let mut texts = texts.into_iter();
+    Ok((
+        texts.next().unwrap_or_default(),
+        texts.next().unwrap_or_default(),
+    ))
+}
+
+fn key_attributes(definition: &TableDefinition, item: &Item) -> Item {
+    std::iter::once(&definition.hash_key)
+        .chain(definition.range_key.as_ref())
+        .filter_map(|k| item.get(&k.name).map(|v| (k.name.clone(), v.clone())))
+        .collect()
+}

@@ -1,0 +1,123 @@
+//! The AWS JSON 1.0 wire format shared by the SQS and DynamoDB facades: request decoding and
+//! error responses.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The content type of every AWS JSON 1.0 request and response.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+/// An error as sent on the wire: HTTP status, `__type`, message and, for services with the
+/// `awsQueryCompatible` trait (SQS), the `x-amzn-query-error` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The fully qualified error type, e.g. `com.amazonaws.sqs#QueueDoesNotExist`.
+    pub error_type: String,
+    /// The human-readable message.
+    pub message: String,
+    /// `Code;Sender|Receiver` for the `x-amzn-query-error` header, if any.
+    pub query_error: Option<String>,
+}
+
+impl WireError {
+    /// A generic `com.amazon.coral.service#<name>` error with status 400.
+    pub fn coral(name: &str, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error_type: format!("com.amazon.coral.service#{name}"),
+            message: message.into(),
+            query_error: None,
+        }
+    }
+
+    /// Malformed JSON or a value of the wrong type.
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::coral("SerializationException", message)
+    }
+
+    /// An `X-Amz-Target` naming no operation this endpoint knows.
+    pub fn unknown_operation(target: &str) -> Self {
+        Self::coral(
+            "UnknownOperationException",
+            format!("Unknown operation: {target}"),
+        )
+    }
+
+    /// A request body larger than the configured limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            error_type: "com.amazon.coral.service#RequestEntityTooLargeException".into(),
+            message: format!("Request body is larger than {limit} bytes"),
+            query_error: None,
+        }
+    }
+}
+
+impl IntoResponse for WireError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "__type": self.error_type, "message": self.message });
+        let mut response = (self.status, json_body(&body)).into_response();
+        set_common_headers(&mut response);
+        if let Some(q) = self
+            .query_error
+            .and_then(|q| HeaderValue::from_str(&q).ok())
+        {
+            response.headers_mut().insert("x-amzn-query-error", q);
+        }
+        response
+    }
+}
+
+/// A successful AWS JSON 1.0 response.
+pub fn ok(body: &Value) -> Response {
+    let mut response = (StatusCode::OK, json_body(body)).into_response();
+    set_common_headers(&mut response);
+    response
+}
+
+fn json_body(body: &Value) -> String {
+    serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string())
+}
+
+fn set_common_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(CONTENT_TYPE),
+    );
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert("x-amzn-requestid", id);
+    }
+}
+
+/// Parses a request body into `T`, reporting the JSON path that failed.
+///
+/// # Errors
+/// A `SerializationException` [`WireError`] for malformed JSON, a body that is not an object,
+/// or a member of the wrong type.
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| WireError::serialization(format!("Malformed JSON request body: {e}")))?;
+    if !value.is_object() {
+        return Err(WireError::serialization(
+            "The request body must be a JSON object",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        WireError::serialization(format!(
+            "Cannot deserialize member `{}`: {}",
+            e.path(),
+            e.inner()
+        ))
+    })
+}
