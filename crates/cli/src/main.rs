@@ -1,2 +1,23 @@
-//! The `durapipe` binary (work in progress).
-fn main() {}
+//! The `durapipe` binary: runs the local stack (`up`) and talks to a running one through its
+//! AWS-compatible endpoints (`send`, `scan`, `executions`, `history`, `dlq`).
+//!
+//! `main` only parses arguments, sets up logging and dispatches; each subcommand lives in its own
+//! module under `commands/`.
+
+mod args;
+mod aws;
+mod commands;
+
+use clap::Parser as _;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = args::Cli::parse();
+    match commands::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("durapipe: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

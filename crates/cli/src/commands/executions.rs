@@ -1,0 +1,76 @@
+//! `durapipe executions` and `durapipe history <arn>`.
+
+use anyhow::{bail, Context as _};
+use aws_sdk_lambda::types::ExecutionStatus;
+
+use crate::args::{ExecutionsArgs, HistoryArgs};
+use crate::aws;
+
+pub async fn list(args: ExecutionsArgs) -> anyhow::Result<()> {
+    let config = aws::config(&args.target.endpoint).await?;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let function = args.target.orchestrator_name();
+    let mut request = lambda
+        .list_durable_executions_by_function()
+        .function_name(&function)
+        .reverse_order(true);
+    if let Some(status) = &args.status {
+        let upper = status.to_ascii_uppercase();
+        if !ExecutionStatus::values().contains(&upper.as_str()) {
+            bail!(
+                "--status must be one of {:?}, got {status:?}",
+                ExecutionStatus::values()
+            );
+        }
+        request = request.statuses(ExecutionStatus::from(upper.as_str()));
+    }
+    let mut pages = request.into_paginator().send();
+    let mut shown = 0;
+    println!("{:<10} {:<26} ARN", "STATUS", "STARTED");
+    'pages: while let Some(page) = pages.next().await {
+        let page = page.with_context(|| format!("cannot list executions of {function}"))?;
+        for e in page.durable_executions.unwrap_or_default() {
+            if shown >= args.limit {
+                break 'pages;
+            }
+            shown += 1;
+            println!(
+                "{:<10} {:<26} {}",
+                e.status.as_str(),
+                e.start_timestamp.to_string(),
+                e.durable_execution_arn
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
+    let config = aws::config(&args.target.endpoint).await?;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let mut pages = lambda
+        .get_durable_execution_history()
+        .durable_execution_arn(&args.arn)
+        .include_execution_data(true)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.with_context(|| format!("cannot read the history of {}", args.arn))?;
+        for event in page.events {
+            println!(
+                "{:>4} {:<26} {:<22} {}",
+                event.event_id,
+                event
+                    .event_timestamp
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                event
+                    .event_type
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+                event.name.or(event.id).unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
