@@ -1,1 +1,40 @@
-//! durapipe-durable (work in progress).
+//! The local durable-execution service: the part of AWS Lambda that checkpoints, replays and
+//! drives durable functions, for one machine, with its state in SQLite.
+//!
+//! The official `aws-durable-execution-sdk` runs on it unchanged: handlers are hosted in-process
+//! through `durable::wrap` ([`durable_fn`]) with an `aws_sdk_lambda::Client` whose endpoint is
+//! this service ([`lambda_client`]), and the service speaks the Lambda wire contract
+//! (`specs/durable-execution-api.md`) on the routes of [`DurableService::router`].
+//!
+//! Contracts:
+//! - The core ([`core::apply`]) is a pure state machine; the shell persists its changes and
+//!   **acknowledges a checkpoint only after the commit** (group commit of `durapipe-sqlite`).
+//! - At most one invocation per execution is in flight; every invocation gets a fresh checkpoint
+//!   token chain, and a stale token is rejected with `Invalid Checkpoint Token`.
+//! - No lock or transaction is held while a handler runs; a handler that panics, errors or
+//!   overruns its timeout is an invocation failure, retried with bounded backoff.
+//! - Every execution survives `kill -9`: [`DurableService::recover`] re-invokes running
+//!   executions from their checkpoints and re-arms timers from their stored due times.
+//! - Tables live in the caller's database, prefixed `dx_`.
+
+pub mod clock;
+pub mod core;
+pub mod error;
+mod functions;
+mod http;
+pub mod model;
+mod runner;
+mod scheduler;
+mod service;
+pub mod state;
+mod store;
+mod client;
+
+pub use clock::{BoxFuture, Clock, ManualClock, SystemClock};
+pub use client::lambda_client;
+pub use core::Outcome;
+pub use error::{ApiError, ErrorKind};
+pub use functions::{durable_fn, function_name_of, plain_fn, DurableFn, FunctionError, PlainFn};
+pub use model::{ErrorObject, ExecStatus};
+pub use service::{Config, DurableService, StartOptions};
+pub use state::Limits;

@@ -1,0 +1,2 @@
+//! Test host (placeholder).
+fn main() {}

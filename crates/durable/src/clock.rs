@@ -1,0 +1,89 @@
+//! Injected time: [`SystemClock`] for real use, [`ManualClock`] for tests that advance time
+//! instead of sleeping.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// A source of time.
+pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
+    /// Now, epoch milliseconds.
+    fn now_ms(&self) -> i64;
+    /// Resolves once `now_ms() >= deadline_ms` (it may resolve late, never early).
+    fn sleep_until(&self, deadline_ms: i64) -> BoxFuture<()>;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    fn sleep_until(&self, deadline_ms: i64) -> BoxFuture<()> {
+        let wait = deadline_ms.saturating_sub(self.now_ms()).max(0);
+        Box::pin(tokio::time::sleep(Duration::from_millis(wait as u64)))
+    }
+}
+
+/// A clock that moves only when told to.
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    now: Arc<tokio::sync::watch::Sender<i64>>,
+}
+
+impl ManualClock {
+    /// A clock reading `start_ms`.
+    pub fn new(start_ms: i64) -> Self {
+        Self {
+            now: Arc::new(tokio::sync::watch::Sender::new(start_ms)),
+        }
+    }
+
+    /// Moves time forward, waking sleepers whose deadline passed.
+    pub fn advance(&self, by: Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.now.send_modify(|t| *t = t.saturating_add(by));
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        *self.now.borrow()
+    }
+
+    fn sleep_until(&self, deadline_ms: i64) -> BoxFuture<()> {
+        let mut rx = self.now.subscribe();
+        Box::pin(async move {
+            // An error means the clock was dropped: nothing will ever advance it, so never wake.
+            if rx.wait_for(|t| *t >= deadline_ms).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn manual_clock_wakes_sleepers_on_advance() {
+        let clock = ManualClock::new(1_000);
+        let sleeper = tokio::spawn(clock.sleep_until(3_000));
+        clock.advance(Duration::from_secs(1));
+        tokio::task::yield_now().await;
+        assert!(!sleeper.is_finished());
+        clock.advance(Duration::from_secs(1));
+        sleeper.await.unwrap();
+        assert_eq!(clock.now_ms(), 3_000);
+    }
+}

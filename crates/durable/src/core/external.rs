@@ -1,0 +1,273 @@
+//! Transitions that do not come from the handler's checkpoints: invocation results (§2.2, §5.4,
+//! §5.5), callbacks, chained-invoke completion and stop (§3.6).
+
+use serde_json::{json, Value};
+
+use super::{
+    claim, error_payload, finish, has_outstanding_work, note_async_change, op_event, payload,
+    Action, ChainedOutcome, Env,
+};
+use crate::error::{ApiError, ErrorKind};
+use crate::model::{ErrorObject, ExecStatus, OpStatus, OpType};
+use crate::state::ExecutionState;
+
+fn backoff_ms(env: &Env<'_>, failures: u32) -> i64 {
+    let l = env.limits;
+    let shift = failures.saturating_sub(1).min(20);
+    l.backoff_base_ms
+        .saturating_mul(1_i64 << shift)
+        .min(l.backoff_max_ms)
+}
+
+fn invalid_output(message: &str) -> Option<ErrorObject> {
+    Some(ErrorObject::new("InvalidParameterValueException", message))
+}
+
+/// An invocation ended: §2.2 decides the execution's fate, §5.4 the next invocation.
+pub(super) fn invocation_done(
+    state: &mut ExecutionState,
+    invocation_id: &str,
+    outcome: super::InvocationOutcome,
+    env: &Env<'_>,
+) -> Vec<Action> {
+    let m = &state.meta;
+    if m.status != ExecStatus::Running
+        || !m.invoking
+        || m.invocation_id.as_deref() != Some(invocation_id)
+    {
+        return Vec::new(); // fenced: a stopped, timed-out or superseded invocation
+    }
+    let now = env.now_ms;
+    let started = m.invocation_started_ms.unwrap_or(now);
+    {
+        let m = state.meta_mut();
+        m.invoking = false;
+        m.invocation_id = None;
+    }
+    let mut event = json!({
+        "EventType": "InvocationCompleted",
+        "InvocationCompletedDetails": {
+            "StartTimestamp": crate::model::ts(started, crate::model::TimeFormat::EpochSeconds),
+            "EndTimestamp": crate::model::ts(now, crate::model::TimeFormat::EpochSeconds),
+            "RequestId": invocation_id,
+        }
+    });
+    let response = match outcome {
+        super::InvocationOutcome::Failed(error) => {
+            event["InvocationCompletedDetails"]["Error"] = error_payload(&Some(error.clone()));
+            state.push_event(now, event);
+            return invocation_failed(state, error, env);
+        }
+        super::InvocationOutcome::Response(v) => v,
+    };
+    state.push_event(now, event);
+    let status = response.get("Status").and_then(Value::as_str);
+    let result = response.get("Result");
+    let error = response.get("Error");
+    match status {
+        Some("SUCCEEDED") if error.is_none_or(Value::is_null) => {
+            let result = match result {
+                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                None | Some(Value::Null) | Some(Value::String(_)) => {
+                    state.meta.checkpointed_result.clone()
+                }
+                Some(_) => {
+                    return finish(state, ExecStatus::Failed, None, invalid_output("Result must be a string."), env)
+                }
+            };
+            finish(state, ExecStatus::Succeeded, result, None, env)
+        }
+        Some("FAILED") if result.is_none_or(Value::is_null) => {
+            let error = error
+                .and_then(|e| serde_json::from_value::<ErrorObject>(e.clone()).ok())
+                .unwrap_or_else(|| ErrorObject::message("The execution failed."));
+            finish(state, ExecStatus::Failed, None, Some(error), env)
+        }
+        Some("PENDING") => {
+            let m = state.meta_mut();
+            m.consecutive_failures = 0;
+            if m.async_seq > m.base_seq || m.needs_reinvoke {
+                m.invalid_pending = 0;
+                return claim(state, env).into_iter().collect();
+            }
+            if has_outstanding_work(state) {
+                state.meta_mut().invalid_pending = 0;
+                return Vec::new();
+            }
+            let m = state.meta_mut();
+            m.invalid_pending += 1;
+            if m.invalid_pending > env.limits.max_invalid_pending {
+                return finish(
+                    state,
+                    ExecStatus::Failed,
+                    None,
+                    invalid_output("The function returned PENDING with no pending operations."),
+                    env,
+                );
+            }
+            let delay = backoff_ms(env, m.invalid_pending);
+            m.next_invoke_ms = Some(now + delay);
+            Vec::new()
+        }
+        _ => finish(
+            state,
+            ExecStatus::Failed,
+            None,
+            invalid_output("Invalid Status in the invocation output."),
+            env,
+        ),
+    }
+}
+
+fn invocation_failed(state: &mut ExecutionState, error: ErrorObject, env: &Env<'_>) -> Vec<Action> {
+    let m = state.meta_mut();
+    m.consecutive_failures += 1;
+    if m.consecutive_failures >= env.limits.max_invocation_attempts {
+        let attempts = m.consecutive_failures;
+        let mut error = error;
+        let msg = error.error_message.take().unwrap_or_default();
+        error.error_message = Some(format!(
+            "The function failed {attempts} consecutive invocations; last error: {msg}"
+        ));
+        return finish(state, ExecStatus::Failed, None, Some(error), env);
+    }
+    let delay = backoff_ms(env, m.consecutive_failures);
+    m.next_invoke_ms = Some(env.now_ms + delay);
+    Vec::new()
+}
+
+fn running_callback(state: &ExecutionState, op_id: &str) -> Result<(), ApiError> {
+    let Some(op) = state.op(op_id).filter(|o| o.op_type == OpType::Callback) else {
+        return Err(ApiError::not_found("Callback not found."));
+    };
+    match op.status {
+        OpStatus::Started | OpStatus::Pending if state.meta.status == ExecStatus::Running => Ok(()),
+        OpStatus::TimedOut => Err(ApiError::new(ErrorKind::CallbackTimeout, "Callback timed out.")),
+        _ if state.meta.status != ExecStatus::Running => {
+            Err(ApiError::invalid("The durable execution is not running."))
+        }
+        _ => Err(ApiError::invalid("Callback is already completed.")),
+    }
+}
+
+/// Completes a CALLBACK with success or failure.
+pub(super) fn callback_complete(
+    state: &mut ExecutionState,
+    op_id: &str,
+    status: OpStatus,
+    result: Option<String>,
+    error: Option<ErrorObject>,
+    env: &Env<'_>,
+) -> Result<Vec<Action>, ApiError> {
+    running_callback(state, op_id)?;
+    let size = result.as_ref().map_or(0, String::len) + error.as_ref().map_or(0, ErrorObject::size);
+    if size > env.limits.max_result_bytes {
+        return Err(ApiError::invalid(format!(
+            "Callback result size {size} bytes exceeds the maximum of {} bytes",
+            env.limits.max_result_bytes
+        )));
+    }
+    state.meta_mut().stored_bytes += size as u64;
+    let now = env.now_ms;
+    let Some(op) = state.op_mut(op_id) else {
+        return Err(ApiError::not_found("Callback not found."));
+    };
+    op.status = status;
+    op.result = result;
+    op.error = error;
+    op.end_ms = Some(now);
+    let event = if status == OpStatus::Succeeded {
+        let r = payload(&op.result);
+        op_event(op, "CallbackSucceeded", Some(("CallbackSucceededDetails", json!({ "Result": r }))))
+    } else {
+        let e = error_payload(&op.error);
+        op_event(op, "CallbackFailed", Some(("CallbackFailedDetails", json!({ "Error": e }))))
+    };
+    state.push_event(now, event);
+    note_async_change(state, op_id);
+    let mut actions = vec![Action::Reply(json!({}))];
+    actions.extend(claim(state, env));
+    Ok(actions)
+}
+
+/// Moves a CALLBACK's heartbeat deadline.
+pub(super) fn callback_heartbeat(
+    state: &mut ExecutionState,
+    op_id: &str,
+    env: &Env<'_>,
+) -> Result<Vec<Action>, ApiError> {
+    running_callback(state, op_id)?;
+    let now = env.now_ms;
+    if let Some(op) = state.op_mut(op_id) {
+        if op.cb_heartbeat_s > 0 {
+            op.cb_heartbeat_deadline_ms = Some(now + op.cb_heartbeat_s * 1000);
+        }
+    }
+    Ok(vec![Action::Reply(json!({}))])
+}
+
+/// A chained invoke's target finished.
+pub(super) fn chained_done(
+    state: &mut ExecutionState,
+    op_id: &str,
+    outcome: ChainedOutcome,
+    env: &Env<'_>,
+) -> Vec<Action> {
+    if state.meta.status != ExecStatus::Running {
+        return Vec::new();
+    }
+    let now = env.now_ms;
+    let Some(op) = state
+        .op_mut(op_id)
+        .filter(|o| o.op_type == OpType::ChainedInvoke && o.status == OpStatus::Started)
+    else {
+        return Vec::new();
+    };
+    op.status = outcome.status;
+    op.result = outcome.result;
+    op.error = outcome.error;
+    op.end_ms = Some(now);
+    let event = match outcome.status {
+        OpStatus::Succeeded => {
+            let r = payload(&op.result);
+            op_event(op, "ChainedInvokeSucceeded", Some(("ChainedInvokeSucceededDetails", json!({ "Result": r }))))
+        }
+        OpStatus::TimedOut => {
+            let e = error_payload(&op.error);
+            op_event(op, "ChainedInvokeTimedOut", Some(("ChainedInvokeTimedOutDetails", json!({ "Error": e }))))
+        }
+        OpStatus::Stopped => {
+            let e = error_payload(&op.error);
+            op_event(op, "ChainedInvokeStopped", Some(("ChainedInvokeStoppedDetails", json!({ "Error": e }))))
+        }
+        _ => {
+            let e = error_payload(&op.error);
+            op_event(op, "ChainedInvokeFailed", Some(("ChainedInvokeFailedDetails", json!({ "Error": e }))))
+        }
+    };
+    let size = op.payload_size() as u64;
+    state.meta_mut().stored_bytes += size;
+    state.push_event(now, event);
+    note_async_change(state, op_id);
+    claim(state, env).into_iter().collect()
+}
+
+/// `StopDurableExecution`: idempotent on a finished execution.
+pub(super) fn stop(
+    state: &mut ExecutionState,
+    error: Option<ErrorObject>,
+    env: &Env<'_>,
+) -> Vec<Action> {
+    if state.meta.status.is_terminal() {
+        let end = state.meta.end_ms.unwrap_or(env.now_ms);
+        return vec![Action::Reply(json!({
+            "StopTimestamp": crate::model::ts(end, crate::model::TimeFormat::EpochSeconds)
+        }))];
+    }
+    let error = error.unwrap_or_else(|| ErrorObject::message("Execution stopped by user request"));
+    let mut actions = vec![Action::Reply(json!({
+        "StopTimestamp": crate::model::ts(env.now_ms, crate::model::TimeFormat::EpochSeconds)
+    }))];
+    actions.extend(finish(state, ExecStatus::Stopped, None, Some(error), env));
+    actions
+}

@@ -1,0 +1,151 @@
+//! The service's API error: an AWS error code (kind), an HTTP status and a message, rendered on the
+//! wire exactly as `aws-sdk-lambda` parses it (spec §4.1).
+
+use serde_json::json;
+
+/// The AWS error codes the service returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 400 `InvalidParameterValueException` (also the stale checkpoint token).
+    InvalidParameterValue,
+    /// 404 `ResourceNotFoundException`.
+    ResourceNotFound,
+    /// 400 `CallbackTimeoutException`.
+    CallbackTimeout,
+    /// 409 `DurableExecutionAlreadyStartedException`.
+    DurableExecutionAlreadyStarted,
+    /// 413 `RequestTooLargeException` (Invoke payload over the limit).
+    RequestTooLarge,
+    /// 429 `TooManyRequestsException` (the service is shutting down).
+    TooManyRequests,
+    /// 500 `ServiceException` (storage failure and other internal errors).
+    Service,
+}
+
+impl ErrorKind {
+    /// The `x-amzn-errortype` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidParameterValue => "InvalidParameterValueException",
+            Self::ResourceNotFound => "ResourceNotFoundException",
+            Self::CallbackTimeout => "CallbackTimeoutException",
+            Self::DurableExecutionAlreadyStarted => "DurableExecutionAlreadyStartedException",
+            Self::RequestTooLarge => "RequestTooLargeException",
+            Self::TooManyRequests => "TooManyRequestsException",
+            Self::Service => "ServiceException",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidParameterValue | Self::CallbackTimeout => 400,
+            Self::ResourceNotFound => 404,
+            Self::DurableExecutionAlreadyStarted => 409,
+            Self::RequestTooLarge => 413,
+            Self::TooManyRequests => 429,
+            Self::Service => 500,
+        }
+    }
+
+    /// The message key of the error shape in the Lambda model (`message` or `Message`).
+    pub fn message_key(self) -> &'static str {
+        match self {
+            Self::InvalidParameterValue | Self::TooManyRequests | Self::RequestTooLarge => "message",
+            _ => "Message",
+        }
+    }
+
+    /// `Type` in the body: `Service` for 5xx, else `User`.
+    pub fn fault(self) -> &'static str {
+        if self.status() >= 500 {
+            "Service"
+        } else {
+            "User"
+        }
+    }
+}
+
+/// The message prefix the SDK recognises as a retryable stale-token rejection (case-sensitive).
+pub const STALE_TOKEN_MESSAGE: &str = "Invalid Checkpoint Token";
+
+/// An error returned by the service's API (HTTP or Rust).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", kind.code())]
+pub struct ApiError {
+    /// The AWS error code.
+    pub kind: ErrorKind,
+    /// The message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A new error.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// 400 `InvalidParameterValueException`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidParameterValue, message)
+    }
+
+    /// 404 `ResourceNotFoundException`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ResourceNotFound, message)
+    }
+
+    /// 500 `ServiceException`.
+    pub fn service(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Service, message)
+    }
+
+    /// The stale / invalid checkpoint token error.
+    pub fn stale_token() -> Self {
+        Self::invalid(STALE_TOKEN_MESSAGE)
+    }
+
+    /// The JSON body of the wire error.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = json!({ "Type": self.kind.fault() });
+        body[self.kind.message_key()] = json!(self.message);
+        body
+    }
+
+    /// The error code.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+}
+
+impl From<durapipe_sqlite::DbError> for ApiError {
+    fn from(e: durapipe_sqlite::DbError) -> Self {
+        tracing::error!(error = %e, source = ?std::error::Error::source(&e), "storage error");
+        Self::service(format!("storage error: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_keys_follow_the_model() {
+        assert_eq!(
+            ApiError::stale_token().body(),
+            json!({"Type":"User","message":"Invalid Checkpoint Token"})
+        );
+        assert_eq!(
+            ApiError::not_found("x").body(),
+            json!({"Type":"User","Message":"x"})
+        );
+        assert_eq!(
+            ApiError::service("x").body(),
+            json!({"Type":"Service","Message":"x"})
+        );
+    }
+}

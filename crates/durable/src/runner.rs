@@ -1,0 +1,269 @@
+//! Executes the core's side effects: handler invocations (in-process, panic-safe, with a
+//! timeout) and chained-invoke dispatch. No lock or transaction is held while a handler runs.
+
+use std::sync::atomic::Ordering;
+
+use aws_durable_execution_sdk as durable;
+use serde_json::{json, Value};
+
+use crate::core::{Action, ChainedOutcome, Command, InvocationOutcome, TargetKind};
+use crate::functions::{Function, FunctionError};
+use crate::model::{ErrorObject, ExecStatus, OpStatus};
+use crate::service::{DurableService, StartOptions};
+
+fn panic_message(e: tokio::task::JoinError) -> String {
+    if !e.is_panic() {
+        return "the invocation was cancelled".into();
+    }
+    let payload = e.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "handler panicked".into())
+}
+
+impl DurableService {
+    /// Runs one action produced by the core (after its state was committed).
+    pub(crate) fn execute(&self, arn: &str, action: Action) {
+        let this = self.clone();
+        let arn = arn.to_owned();
+        match action {
+            Action::Invoke {
+                invocation_id,
+                envelope,
+            } => {
+                if self.is_stopping() {
+                    return; // resumed by recovery on the next start
+                }
+                let guard = self.track();
+                tokio::spawn(async move {
+                    let outcome = this.invoke(&arn, &invocation_id, envelope).await;
+                    let cmd = Command::InvocationDone {
+                        invocation_id,
+                        outcome,
+                    };
+                    if let Err(e) = this.command(&arn, cmd).await {
+                        tracing::error!(arn, error = %e, "recording an invocation failed");
+                    }
+                    drop(guard);
+                });
+            }
+            Action::Dispatch {
+                op_id,
+                function,
+                kind,
+                payload,
+                tenant,
+            } => {
+                if self.is_stopping() {
+                    return;
+                }
+                let guard = self.track();
+                tokio::spawn(async move {
+                    this.dispatch(&arn, op_id, &function, kind, payload, tenant)
+                        .await;
+                    drop(guard);
+                });
+            }
+            Action::NotifyParent {
+                parent_arn,
+                op_id,
+                outcome,
+            } => {
+                tokio::spawn(async move {
+                    let cmd = Command::ChainedDone { op_id, outcome };
+                    if let Err(e) = this.command(&parent_arn, cmd).await {
+                        tracing::error!(parent_arn, error = %e, "notifying the parent failed");
+                    }
+                });
+            }
+            Action::Reply(_) | Action::Finished(_) => {}
+        }
+    }
+
+    async fn invoke(&self, arn: &str, invocation_id: &str, envelope: Value) -> InvocationOutcome {
+        let function_name = arn
+            .split(":function:")
+            .nth(1)
+            .and_then(|rest| rest.split(':').next())
+            .unwrap_or_default();
+        let Some((name, Function::Durable(f))) = self.inner.functions.get(function_name) else {
+            // Not registered (e.g. after a restart without it): fail the execution at once.
+            return InvocationOutcome::Response(json!({
+                "Status": "FAILED",
+                "Error": { "ErrorType": "ResourceNotFoundException",
+                           "ErrorMessage": format!("Function not found: {function_name}") }
+            }));
+        };
+        let payload: durable::InvocationPayload = match serde_json::from_value(envelope) {
+            Ok(p) => p,
+            Err(e) => {
+                return InvocationOutcome::Failed(ErrorObject::new(
+                    "Runtime.InvalidEnvelope",
+                    e.to_string(),
+                ))
+            }
+        };
+        let timeout = self.inner.config.invocation_timeout;
+        let mut ctx = lambda_runtime::Context::default();
+        ctx.request_id = invocation_id.to_owned();
+        ctx.invoked_function_arn = self.function_arn(&name);
+        ctx.deadline = u64::try_from(self.inner.clock.now_ms()).unwrap_or(0)
+            + u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX / 2);
+        let mut task = tokio::spawn(f(lambda_runtime::LambdaEvent::new(payload, ctx)));
+        match tokio::time::timeout(timeout, &mut task).await {
+            Ok(Ok(Ok(response))) => match serde_json::to_value(response) {
+                Ok(v) => InvocationOutcome::Response(v),
+                Err(e) => InvocationOutcome::Failed(ErrorObject::new(
+                    "Runtime.InvalidResponse",
+                    e.to_string(),
+                )),
+            },
+            Ok(Ok(Err(e))) => {
+                InvocationOutcome::Failed(ErrorObject::new("Runtime.InvocationError", e.to_string()))
+            }
+            Ok(Err(join)) => {
+                InvocationOutcome::Failed(ErrorObject::new("Runtime.HandlerPanic", panic_message(join)))
+            }
+            Err(_) => {
+                task.abort();
+                InvocationOutcome::Failed(ErrorObject::new(
+                    "Sandbox.Timedout",
+                    format!("Function timed out after {} seconds", timeout.as_secs_f64()),
+                ))
+            }
+        }
+    }
+
+    async fn dispatch(
+        &self,
+        arn: &str,
+        op_id: String,
+        function: &str,
+        kind: TargetKind,
+        payload: String,
+        tenant: Option<String>,
+    ) {
+        let outcome = match kind {
+            TargetKind::Durable => {
+                match self.start_child(arn, &op_id, function, payload, tenant).await {
+                    Ok(None) => return, // the child reports back when it finishes
+                    Ok(Some(outcome)) => outcome,
+                    Err(e) => ChainedOutcome {
+                        status: OpStatus::Failed,
+                        result: None,
+                        error: Some(ErrorObject::new(e.kind.code(), e.message)),
+                    },
+                }
+            }
+            TargetKind::Plain => self.call_plain(function, &payload).await,
+        };
+        if let Err(e) = self.command(arn, Command::ChainedDone { op_id, outcome }).await {
+            tracing::error!(arn, error = %e, "recording a chained invoke failed");
+        }
+    }
+
+    /// Starts (idempotently) the child execution of a chained invoke. `Some` when the child
+    /// already finished (a re-dispatch after a crash).
+    async fn start_child(
+        &self,
+        parent_arn: &str,
+        op_id: &str,
+        function: &str,
+        payload: String,
+        tenant: Option<String>,
+    ) -> Result<Option<ChainedOutcome>, crate::ApiError> {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(format!("{parent_arn}\n{op_id}").as_bytes());
+        let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let options = StartOptions {
+            name: Some(name),
+            tenant_id: tenant,
+            timeout: None,
+        };
+        let parent = Some((parent_arn.to_owned(), op_id.to_owned()));
+        let (child, new) = self.start_inner(function, payload, options, parent).await?;
+        if new {
+            return Ok(None);
+        }
+        let o = self.outcome(&child).await?;
+        Ok(match o.status {
+            ExecStatus::Running => None,
+            ExecStatus::Succeeded => Some(ChainedOutcome {
+                status: OpStatus::Succeeded,
+                result: o.result,
+                error: None,
+            }),
+            ExecStatus::TimedOut => Some(ChainedOutcome {
+                status: OpStatus::TimedOut,
+                result: None,
+                error: Some(ErrorObject::new("ChainedInvoke.Timeout", "Chained invocation timed out")),
+            }),
+            ExecStatus::Stopped => Some(ChainedOutcome {
+                status: OpStatus::Stopped,
+                result: None,
+                error: o.error,
+            }),
+            ExecStatus::Failed => Some(ChainedOutcome {
+                status: OpStatus::Failed,
+                result: None,
+                error: o.error,
+            }),
+        })
+    }
+
+    /// Invokes a plain function once, panic-safe and under the invocation timeout.
+    pub(crate) async fn call_plain(&self, function: &str, payload: &str) -> ChainedOutcome {
+        let event: Value =
+            serde_json::from_str(payload).unwrap_or_else(|_| Value::String(payload.to_owned()));
+        match self.call_plain_value(function, event).await {
+            Ok(v) => ChainedOutcome {
+                status: OpStatus::Succeeded,
+                result: Some(v.to_string()),
+                error: None,
+            },
+            Err(e) => ChainedOutcome {
+                status: if e.error_type == "Sandbox.Timedout" {
+                    OpStatus::TimedOut
+                } else {
+                    OpStatus::Failed
+                },
+                result: None,
+                error: Some(ErrorObject::new(e.error_type, e.error_message)),
+            },
+        }
+    }
+
+    /// Invokes a plain function with a JSON event.
+    pub(crate) async fn call_plain_value(
+        &self,
+        function: &str,
+        event: Value,
+    ) -> Result<Value, FunctionError> {
+        let Some((_, Function::Plain(f))) = self.inner.functions.get(function) else {
+            return Err(FunctionError::new(
+                "ResourceNotFoundException",
+                format!("Function not found: {function}"),
+            ));
+        };
+        let timeout = self.inner.config.invocation_timeout;
+        let mut task = tokio::spawn(f(event));
+        match tokio::time::timeout(timeout, &mut task).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(join)) => Err(FunctionError::new("Runtime.HandlerPanic", panic_message(join))),
+            Err(_) => {
+                task.abort();
+                Err(FunctionError::new(
+                    "Sandbox.Timedout",
+                    format!("Function timed out after {} seconds", timeout.as_secs_f64()),
+                ))
+            }
+        }
+    }
+
+    /// In-flight invocations and dispatches.
+    pub fn in_flight(&self) -> usize {
+        self.inner.in_flight.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,442 @@
+//! The async shell around the pure core: per-execution serialisation, persistence (acknowledge
+//! only after commit), timers, and the public Rust API the local stack calls.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use durapipe_sqlite::Database;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::clock::{BoxFuture, Clock};
+use crate::core::{self, Action, Command, Env, Outcome, StartParams};
+use crate::error::{ApiError, ErrorKind};
+use crate::functions::{Function, Registry};
+use crate::scheduler::Timers;
+use crate::state::{ExecutionState, Limits};
+use crate::store::{self, Inserted, Persist};
+
+/// Service configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Default `ExecutionTimeout` of new executions.
+    pub execution_timeout: Duration,
+    /// Longest a single handler invocation may run before it is abandoned and retried.
+    pub invocation_timeout: Duration,
+    /// AWS limits, paging and invocation retry/backoff budget.
+    pub limits: Limits,
+    /// Region in ARNs.
+    pub region: String,
+    /// Account in ARNs.
+    pub account: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            execution_timeout: Duration::from_secs(900),
+            invocation_timeout: Duration::from_secs(900),
+            limits: Limits::default(),
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+        }
+    }
+}
+
+/// Options of [`DurableService::start_with`].
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Execution name (idempotency key); a UUID when absent.
+    pub name: Option<String>,
+    /// Tenant id.
+    pub tenant_id: Option<String>,
+    /// Execution timeout; the service default when absent.
+    pub timeout: Option<Duration>,
+}
+
+pub(crate) struct Slot {
+    state: tokio::sync::Mutex<Option<ExecutionState>>,
+    pub(crate) done: watch::Sender<Option<Outcome>>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) db: Database,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: Config,
+    pub(crate) functions: Registry,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    pub(crate) timers: Timers,
+    pub(crate) stopping: AtomicBool,
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) idle: tokio::sync::Notify,
+}
+
+/// The local durable-execution service. Cheap to clone.
+#[derive(Clone)]
+pub struct DurableService {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for DurableService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DurableService")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An in-flight task counter guard.
+pub(crate) struct InFlight(Arc<Inner>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl DurableService {
+    /// Creates the service's tables in `db` (if missing) and starts its timer loop. Register
+    /// functions next, then call [`DurableService::recover`].
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn open(
+        db: Database,
+        clock: Arc<dyn Clock>,
+        config: Config,
+    ) -> Result<Self, ApiError> {
+        store::init(&db).await?;
+        let inner = Arc::new(Inner {
+            db,
+            clock,
+            config,
+            functions: Registry::default(),
+            slots: Mutex::new(HashMap::new()),
+            timers: Timers::default(),
+            stopping: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+            idle: tokio::sync::Notify::new(),
+        });
+        let svc = Self { inner };
+        tokio::spawn(svc.clone().timer_loop());
+        Ok(svc)
+    }
+
+    /// Registers a durable function (see [`crate::durable_fn`]).
+    pub fn register_durable(&self, name: &str, f: crate::DurableFn) {
+        self.inner.functions.insert(name, Function::Durable(f));
+    }
+
+    /// Registers a plain function (see [`crate::plain_fn`]).
+    pub fn register_plain(&self, name: &str, f: crate::PlainFn) {
+        self.inner.functions.insert(name, Function::Plain(f));
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The function ARN of a function name.
+    pub fn function_arn(&self, name: &str) -> String {
+        let c = &self.inner.config;
+        format!("arn:aws:lambda:{}:{}:function:{name}", c.region, c.account)
+    }
+
+    /// Crash recovery (spec §5.7): every RUNNING execution is re-invoked from its checkpoints,
+    /// its overdue timers fire, the others are re-armed, and chained invokes in flight are
+    /// dispatched again. Call once, after registering functions. Returns how many executions
+    /// were resumed.
+    ///
+    /// # Errors
+    /// A storage error listing the executions.
+    pub async fn recover(&self) -> Result<usize, ApiError> {
+        let arns = self.inner.db.read(|c| store::running(c)).await?;
+        for arn in &arns {
+            if let Err(e) = self.command(arn, Command::Recover).await {
+                tracing::error!(arn, error = %e, "recovery failed");
+            }
+        }
+        Ok(arns.len())
+    }
+
+    /// Starts an execution of a durable function with `input` as its event.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` for an unknown or non-durable function, the input limit,
+    /// `DurableExecutionAlreadyStartedException`, or a storage error.
+    pub async fn start(&self, function: &str, input: &Value) -> Result<String, ApiError> {
+        self.start_with(function, input.to_string(), StartOptions::default())
+            .await
+    }
+
+    /// Starts an execution with the input as JSON text and options. Same name and same input
+    /// return the existing execution's ARN.
+    ///
+    /// # Errors
+    /// As [`DurableService::start`].
+    pub async fn start_with(
+        &self,
+        function: &str,
+        input: String,
+        options: StartOptions,
+    ) -> Result<String, ApiError> {
+        self.start_inner(function, input, options, None)
+            .await
+            .map(|(arn, _)| arn)
+    }
+
+    pub(crate) async fn start_inner(
+        &self,
+        function: &str,
+        input: String,
+        options: StartOptions,
+        parent: Option<(String, String)>,
+    ) -> Result<(String, bool), ApiError> {
+        let inner = &self.inner;
+        let Some((name, Function::Durable(_))) = inner.functions.get(function) else {
+            return Err(ApiError::not_found(format!(
+                "Function not found: {} (or it is not a durable function)",
+                self.function_arn(function)
+            )));
+        };
+        if input.len() > inner.config.limits.max_input_bytes {
+            return Err(ApiError::new(
+                ErrorKind::RequestTooLarge,
+                format!(
+                    "Request payload size ({} bytes) exceeded the maximum of {} bytes",
+                    input.len(),
+                    inner.config.limits.max_input_bytes
+                ),
+            ));
+        }
+        let exec_name = match options.name {
+            Some(n) => {
+                let ok = !n.is_empty()
+                    && n.len() <= 64
+                    && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if !ok {
+                    return Err(ApiError::invalid(
+                        "DurableExecutionName must be 1-64 characters of [a-zA-Z0-9_-].",
+                    ));
+                }
+                n
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let arn = format!(
+            "{}:$LATEST/durable-execution/{exec_name}/{id}",
+            self.function_arn(&name)
+        );
+        let timeout = options.timeout.unwrap_or(inner.config.execution_timeout);
+        let params = StartParams {
+            arn: arn.clone(),
+            function_name: name,
+            name: exec_name,
+            id,
+            input,
+            timeout_s: i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX).max(1),
+            tenant_id: options.tenant_id,
+            parent,
+        };
+        let mut state = core::new_execution(params, inner.clock.now_ms());
+        let p = Persist::take(&mut state, true);
+        let inserted = inner
+            .db
+            .write(move |c| store::insert_idempotent(c, &p))
+            .await?;
+        match inserted {
+            Inserted::Existing(existing) => Ok((existing, false)),
+            Inserted::New => {
+                self.slot_with(&arn, Some(state));
+                self.command(&arn, Command::Kick).await?;
+                Ok((arn, true))
+            }
+        }
+    }
+
+    /// Waits until the execution finishes or `timeout` passes; on timeout the returned outcome
+    /// has status `RUNNING`.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` or a storage error.
+    pub async fn wait(&self, arn: &str, timeout: Duration) -> Result<Outcome, ApiError> {
+        let mut rx = self.slot_with(arn, None).done.subscribe();
+        let meta = self.meta(arn).await?;
+        if meta.status.is_terminal() {
+            return Ok(outcome_of(&meta));
+        }
+        let waited = tokio::time::timeout(timeout, async {
+            rx.wait_for(Option::is_some).await.ok().and_then(|o| o.clone())
+        })
+        .await;
+        if let Ok(Some(outcome)) = waited {
+            return Ok(outcome);
+        }
+        let meta = self.meta(arn).await?;
+        Ok(outcome_of(&meta))
+    }
+
+    /// Current status and outcome of an execution.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` or a storage error.
+    pub async fn outcome(&self, arn: &str) -> Result<Outcome, ApiError> {
+        Ok(outcome_of(&self.meta(arn).await?))
+    }
+
+    pub(crate) async fn meta(&self, arn: &str) -> Result<crate::state::Meta, ApiError> {
+        let arn_owned = arn.to_owned();
+        self.inner
+            .db
+            .read(move |c| store::load_meta(c, &arn_owned))
+            .await?
+            .ok_or_else(|| not_found_execution(arn))
+    }
+
+    /// Graceful shutdown: stops starting invocations and timers, then waits (at most `grace`)
+    /// for in-flight invocations and chained invokes to finish and checkpoint. Executions left
+    /// RUNNING resume on the next start through [`DurableService::recover`].
+    pub async fn shutdown(&self, grace: Duration) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        self.inner.timers.changed.notify_one();
+        let drained = async {
+            loop {
+                let notified = self.inner.idle.notified();
+                if self.inner.in_flight.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        let _ = tokio::time::timeout(grace, drained).await;
+    }
+
+    /// Whether [`DurableService::shutdown`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.inner.stopping.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn track(&self) -> InFlight {
+        self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.inner.clone())
+    }
+
+    fn slot_with(&self, arn: &str, state: Option<ExecutionState>) -> Arc<Slot> {
+        let Ok(mut slots) = self.inner.slots.lock() else {
+            return Arc::new(Slot {
+                state: tokio::sync::Mutex::new(state),
+                done: watch::Sender::new(None),
+            });
+        };
+        slots
+            .entry(arn.to_owned())
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    state: tokio::sync::Mutex::new(state),
+                    done: watch::Sender::new(None),
+                })
+            })
+            .clone()
+    }
+
+    /// Applies `command` to the execution: serialised per execution, persisted (and committed)
+    /// before any action runs; returns the reply body, if the command has one.
+    pub(crate) fn command(&self, arn: &str, command: Command) -> BoxFuture<Result<Option<Value>, ApiError>> {
+        let this = self.clone();
+        let arn = arn.to_owned();
+        Box::pin(async move {
+            let slot = this.slot_with(&arn, None);
+            let actions = {
+                let mut guard = slot.state.lock().await;
+                if guard.is_none() {
+                    let a = arn.clone();
+                    let loaded = this.inner.db.read(move |c| store::load(c, &a)).await?;
+                    *guard = Some(loaded.ok_or_else(|| not_found_execution(&arn))?);
+                }
+                let Some(state) = guard.as_mut() else {
+                    return Err(not_found_execution(&arn));
+                };
+                let inner = &this.inner;
+                let actions = {
+                    let resolve = |r: &str| inner.functions.resolve(r);
+                    let env = Env {
+                        now_ms: inner.clock.now_ms(),
+                        nonce: uuid::Uuid::new_v4().simple().to_string(),
+                        limits: &inner.config.limits,
+                        resolve: &resolve,
+                    };
+                    core::apply(state, command, &env)?
+                };
+                if state.has_delta() {
+                    let p = Persist::take(state, false);
+                    if let Err(e) = inner.db.write(move |c| store::write(c, &p)).await {
+                        *guard = None; // memory may be ahead of the database: reload next time
+                        return Err(e);
+                    }
+                }
+                inner.timers.arm(&arn, core::next_due(state));
+                if state.meta.status.is_terminal() {
+                    *guard = None; // free memory; reloaded from the database if needed
+                }
+                actions
+            };
+            let mut reply = None;
+            for action in actions {
+                match action {
+                    Action::Reply(v) => reply = Some(v),
+                    Action::Finished(outcome) => {
+                        slot.done.send_replace(Some(outcome));
+                    }
+                    other => this.execute(&arn, other),
+                }
+            }
+            Ok(reply)
+        })
+    }
+
+    async fn timer_loop(self) {
+        let inner = self.inner.clone();
+        loop {
+            if inner.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            let notified = inner.timers.changed.notified();
+            let (due, next) = inner.timers.take_due(inner.clock.now_ms());
+            for arn in due {
+                let this = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = this.command(&arn, Command::Tick).await {
+                        tracing::warn!(arn, error = %e, "timer tick failed");
+                    }
+                });
+            }
+            match next {
+                Some(t) => {
+                    tokio::select! {
+                        () = inner.clock.sleep_until(t) => {}
+                        () = notified => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+}
+
+fn not_found_execution(arn: &str) -> ApiError {
+    ApiError::not_found(format!("Durable execution not found: {arn}"))
+}
+
+pub(crate) fn outcome_of(meta: &crate::state::Meta) -> Outcome {
+    Outcome {
+        status: meta.status,
+        result: meta.result.clone(),
+        error: meta.error.clone(),
+    }
+}

@@ -1,0 +1,257 @@
+//! SQLite persistence (tables prefixed `dx_`, created with `IF NOT EXISTS` in the shared database).
+//!
+//! An execution is one `dx_executions` row (indexed columns + the metadata as JSON), one
+//! `dx_operations` row per operation (JSON record) and an append-only `dx_events` history.
+
+use durapipe_sqlite::rusqlite::{self, params, Connection, OptionalExtension};
+use durapipe_sqlite::{Database, DbError};
+use serde_json::Value;
+
+use crate::error::{ApiError, ErrorKind};
+use crate::model::{ExecStatus, Op};
+use crate::state::{ExecutionState, Meta};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS dx_executions (
+  arn TEXT PRIMARY KEY,
+  function_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER,
+  meta TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS dx_executions_name ON dx_executions(function_name, name);
+CREATE INDEX IF NOT EXISTS dx_executions_start ON dx_executions(function_name, start_ms);
+CREATE INDEX IF NOT EXISTS dx_executions_status ON dx_executions(status);
+CREATE TABLE IF NOT EXISTS dx_operations (
+  arn TEXT NOT NULL,
+  op_id TEXT NOT NULL,
+  ord INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (arn, op_id)
+);
+CREATE TABLE IF NOT EXISTS dx_events (
+  arn TEXT NOT NULL,
+  event_id INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (arn, event_id)
+);
+";
+
+pub(crate) fn sql<T>(r: rusqlite::Result<T>) -> Result<T, ApiError> {
+    r.map_err(|e| ApiError::from(DbError::from(e)))
+}
+
+fn json_err(e: serde_json::Error) -> ApiError {
+    ApiError::service(format!("corrupt stored record: {e}"))
+}
+
+/// Creates the tables.
+pub(crate) async fn init(db: &Database) -> Result<(), ApiError> {
+    db.write(|conn| sql(conn.execute_batch(SCHEMA))).await
+}
+
+/// A snapshot of changes to write.
+#[derive(Debug)]
+pub(crate) struct Persist {
+    pub meta: Meta,
+    pub ops: Vec<Op>,
+    pub events: Vec<(u64, Value)>,
+    /// Insert a new execution (fails on a duplicate name).
+    pub insert: bool,
+}
+
+impl Persist {
+    /// Takes the delta out of `state`.
+    pub(crate) fn take(state: &mut ExecutionState, insert: bool) -> Self {
+        let delta = state.take_delta();
+        let ops = delta
+            .ops
+            .iter()
+            .filter_map(|id| state.op(id).cloned())
+            .collect();
+        Self {
+            meta: state.meta.clone(),
+            ops,
+            events: delta.events,
+            insert,
+        }
+    }
+}
+
+/// Writes a snapshot (inside the caller's transaction).
+pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
+    let meta_json = serde_json::to_string(&p.meta).map_err(json_err)?;
+    let m = &p.meta;
+    if p.insert {
+        sql(conn.execute(
+            "INSERT INTO dx_executions (arn, function_name, name, status, start_ms, end_ms, meta)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![m.arn, m.function_name, m.name, m.status.as_str(), m.start_ms, m.end_ms, meta_json],
+        ))?;
+    } else {
+        sql(conn.execute(
+            "UPDATE dx_executions SET status = ?2, end_ms = ?3, meta = ?4 WHERE arn = ?1",
+            params![m.arn, m.status.as_str(), m.end_ms, meta_json],
+        ))?;
+    }
+    let mut op_stmt = sql(conn.prepare_cached(
+        "INSERT INTO dx_operations (arn, op_id, ord, body) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (arn, op_id) DO UPDATE SET body = excluded.body",
+    ))?;
+    for op in &p.ops {
+        let body = serde_json::to_string(op).map_err(json_err)?;
+        sql(op_stmt.execute(params![m.arn, op.id, op.ord as i64, body]))?;
+    }
+    let mut ev_stmt =
+        sql(conn.prepare_cached("INSERT INTO dx_events (arn, event_id, body) VALUES (?1, ?2, ?3)"))?;
+    for (id, event) in &p.events {
+        sql(ev_stmt.execute(params![m.arn, *id as i64, event.to_string()]))?;
+    }
+    Ok(())
+}
+
+/// Result of an idempotent insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Inserted {
+    /// The new execution was stored.
+    New,
+    /// An execution with that name and the same input exists: its ARN.
+    Existing(String),
+}
+
+/// Inserts a new execution unless one with the same function and name exists.
+pub(crate) fn insert_idempotent(conn: &Connection, p: &Persist) -> Result<Inserted, ApiError> {
+    let existing: Option<String> = sql(conn
+        .query_row(
+            "SELECT meta FROM dx_executions WHERE function_name = ?1 AND name = ?2",
+            params![p.meta.function_name, p.meta.name],
+            |r| r.get(0),
+        )
+        .optional())?;
+    if let Some(meta) = existing {
+        let meta: Meta = serde_json::from_str(&meta).map_err(json_err)?;
+        if meta.input == p.meta.input && meta.parent == p.meta.parent {
+            return Ok(Inserted::Existing(meta.arn));
+        }
+        return Err(ApiError::new(
+            ErrorKind::DurableExecutionAlreadyStarted,
+            format!(
+                "Durable execution with name {} already exists for function {} with a different input.",
+                p.meta.name, p.meta.function_name
+            ),
+        ));
+    }
+    write(conn, p)?;
+    Ok(Inserted::New)
+}
+
+/// Loads one execution.
+pub(crate) fn load(conn: &Connection, arn: &str) -> Result<Option<ExecutionState>, ApiError> {
+    let Some(meta) = load_meta(conn, arn)? else {
+        return Ok(None);
+    };
+    let mut stmt = sql(conn.prepare_cached("SELECT body FROM dx_operations WHERE arn = ?1 ORDER BY ord"))?;
+    let rows = sql(stmt.query_map(params![arn], |r| r.get::<_, String>(0)))?;
+    let mut ops = Vec::new();
+    for row in rows {
+        ops.push(serde_json::from_str::<Op>(&sql(row)?).map_err(json_err)?);
+    }
+    Ok(Some(ExecutionState::from_parts(meta, ops)))
+}
+
+/// Loads one execution's metadata.
+pub(crate) fn load_meta(conn: &Connection, arn: &str) -> Result<Option<Meta>, ApiError> {
+    let meta: Option<String> = sql(conn
+        .query_row("SELECT meta FROM dx_executions WHERE arn = ?1", params![arn], |r| r.get(0))
+        .optional())?;
+    meta.map(|m| serde_json::from_str(&m).map_err(json_err)).transpose()
+}
+
+/// ARNs of every RUNNING execution, oldest first.
+pub(crate) fn running(conn: &Connection) -> Result<Vec<String>, ApiError> {
+    let mut stmt = sql(conn.prepare(
+        "SELECT arn FROM dx_executions WHERE status = 'RUNNING' ORDER BY start_ms",
+    ))?;
+    let rows = sql(stmt.query_map([], |r| r.get::<_, String>(0)))?;
+    rows.map(sql).collect()
+}
+
+/// A page of history events.
+pub(crate) fn history(
+    conn: &Connection,
+    arn: &str,
+    offset: usize,
+    limit: usize,
+    reverse: bool,
+) -> Result<(Vec<Value>, bool), ApiError> {
+    let order = if reverse { "DESC" } else { "ASC" };
+    let mut stmt = sql(conn.prepare(&format!(
+        "SELECT body FROM dx_events WHERE arn = ?1 ORDER BY event_id {order} LIMIT ?2 OFFSET ?3"
+    )))?;
+    let rows = sql(stmt.query_map(params![arn, (limit + 1) as i64, offset as i64], |r| {
+        r.get::<_, String>(0)
+    }))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(serde_json::from_str(&sql(row)?).map_err(json_err)?);
+    }
+    let more = out.len() > limit;
+    out.truncate(limit);
+    Ok((out, more))
+}
+
+/// Filters of `ListDurableExecutionsByFunction`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ListFilter {
+    pub function_name: String,
+    pub name: Option<String>,
+    pub statuses: Vec<ExecStatus>,
+    pub started_after_ms: Option<i64>,
+    pub started_before_ms: Option<i64>,
+    pub reverse: bool,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// Lists executions of a function; returns metas and whether more exist.
+pub(crate) fn list(conn: &Connection, f: &ListFilter) -> Result<(Vec<Meta>, bool), ApiError> {
+    let mut where_ = vec!["function_name = ?".to_owned()];
+    let mut args: Vec<rusqlite::types::Value> = vec![f.function_name.clone().into()];
+    if let Some(n) = &f.name {
+        where_.push("name = ?".into());
+        args.push(n.clone().into());
+    }
+    if !f.statuses.is_empty() {
+        let marks = vec!["?"; f.statuses.len()].join(",");
+        where_.push(format!("status IN ({marks})"));
+        for s in &f.statuses {
+            args.push(s.as_str().to_owned().into());
+        }
+    }
+    if let Some(a) = f.started_after_ms {
+        where_.push("start_ms >= ?".into());
+        args.push(a.into());
+    }
+    if let Some(b) = f.started_before_ms {
+        where_.push("start_ms <= ?".into());
+        args.push(b.into());
+    }
+    let order = if f.reverse { "DESC" } else { "ASC" };
+    args.push(((f.limit + 1) as i64).into());
+    args.push((f.offset as i64).into());
+    let query = format!(
+        "SELECT meta FROM dx_executions WHERE {} ORDER BY start_ms {order}, rowid {order} LIMIT ? OFFSET ?",
+        where_.join(" AND ")
+    );
+    let mut stmt = sql(conn.prepare(&query))?;
+    let rows = sql(stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(serde_json::from_str::<Meta>(&sql(row)?).map_err(json_err)?);
+    }
+    let more = out.len() > f.limit;
+    out.truncate(f.limit);
+    Ok((out, more))
+}
