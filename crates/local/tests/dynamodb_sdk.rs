@@ -38,8 +38,14 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
 
 fn item(id: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
-        ("execution_id".to_string(), AttributeValue::S(id.to_string())),
-        ("data_source".to_string(), AttributeValue::S("test.csv".into())),
+        (
+            "execution_id".to_string(),
+            AttributeValue::S(id.to_string()),
+        ),
+        (
+            "data_source".to_string(),
+            AttributeValue::S("test.csv".into()),
+        ),
         (
             "transformed_data".to_string(),
             AttributeValue::M(HashMap::from([(
@@ -92,7 +98,10 @@ async fn tables_are_created_described_and_listed() {
     // Start-up provisioning is idempotent.
     stack
         .tables
-        .ensure_table(TableDefinition::with_string_hash_key("dev-processed-data", "execution_id"))
+        .ensure_table(TableDefinition::with_string_hash_key(
+            "dev-processed-data",
+            "execution_id",
+        ))
         .await
         .unwrap();
 }
@@ -112,7 +121,9 @@ async fn conditional_puts_gets_and_deletes() {
     };
     put().send().await.unwrap();
     let err = put().send().await.unwrap_err();
-    assert!(err.into_service_error().is_conditional_check_failed_exception());
+    assert!(err
+        .into_service_error()
+        .is_conditional_check_failed_exception());
 
     let got = client
         .get_item()
@@ -126,7 +137,10 @@ async fn conditional_puts_gets_and_deletes() {
     let AttributeValue::M(transformed) = &got["transformed_data"] else {
         panic!("transformed_data is not a map")
     };
-    assert_eq!(transformed["data_source"], AttributeValue::S("TEST.CSV".into()));
+    assert_eq!(
+        transformed["data_source"],
+        AttributeValue::S("TEST.CSV".into())
+    );
 
     let missing = client
         .get_item()
@@ -149,7 +163,11 @@ async fn conditional_puts_gets_and_deletes() {
     // The in-process API agrees.
     let item = serde_json::json!({"execution_id": {"S": "x"}});
     let item = item.as_object().unwrap().clone();
-    assert!(stack.tables.put_if_absent("items", item.clone()).await.unwrap());
+    assert!(stack
+        .tables
+        .put_if_absent("items", item.clone())
+        .await
+        .unwrap());
     assert!(!stack.tables.put_if_absent("items", item).await.unwrap());
 }
 
@@ -181,7 +199,9 @@ async fn scans_page_in_key_order() {
             .unwrap();
         pages += 1;
         for i in page.items() {
-            let AttributeValue::S(id) = &i["execution_id"] else { panic!() };
+            let AttributeValue::S(id) = &i["execution_id"] else {
+                panic!()
+            };
             seen.push(id.clone());
         }
         start = page.last_evaluated_key().cloned();
@@ -226,7 +246,12 @@ async fn items_over_400_kb_and_bad_keys_are_rejected() {
         .send()
         .await
         .unwrap_err();
-    assert!(err.into_service_error().meta().message().unwrap().contains("Missing the key execution_id"));
+    assert!(err
+        .into_service_error()
+        .meta()
+        .message()
+        .unwrap()
+        .contains("Missing the key execution_id"));
     let err = client
         .get_item()
         .table_name("missing")

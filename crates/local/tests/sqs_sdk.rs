@@ -30,7 +30,10 @@ async fn queues_are_created_found_and_listed() {
     let url = create(&client, "dev-data-processing-queue").await;
     assert_eq!(
         url,
-        format!("http://{}/000000000000/dev-data-processing-queue", stack.addr)
+        format!(
+            "http://{}/000000000000/dev-data-processing-queue",
+            stack.addr
+        )
     );
     // Creating again with the same attributes is idempotent.
     assert_eq!(create(&client, "dev-data-processing-queue").await, url);
@@ -41,7 +44,10 @@ async fn queues_are_created_found_and_listed() {
         .send()
         .await
         .unwrap();
-    assert!(got.queue_url().unwrap().ends_with("/000000000000/dev-data-processing-dlq"));
+    assert!(got
+        .queue_url()
+        .unwrap()
+        .ends_with("/000000000000/dev-data-processing-dlq"));
     let listed = client
         .list_queues()
         .queue_name_prefix("dev-data")
@@ -79,7 +85,10 @@ async fn messages_are_sent_received_and_deleted() {
         .send()
         .await
         .unwrap();
-    assert_eq!(sent.md5_of_message_body(), Some(md5::of_body(body).as_str()));
+    assert_eq!(
+        sent.md5_of_message_body(),
+        Some(md5::of_body(body).as_str())
+    );
     assert!(sent.md5_of_message_attributes().is_some());
 
     let received = client
@@ -98,10 +107,15 @@ async fn messages_are_sent_received_and_deleted() {
     assert_eq!(m.message_id(), sent.message_id());
     assert_eq!(m.body(), Some(body));
     assert_eq!(m.md5_of_body(), sent.md5_of_message_body());
-    assert_eq!(m.md5_of_message_attributes(), sent.md5_of_message_attributes());
+    assert_eq!(
+        m.md5_of_message_attributes(),
+        sent.md5_of_message_attributes()
+    );
     let attrs = m.attributes().unwrap();
     assert_eq!(
-        attrs.get(&MessageSystemAttributeName::ApproximateReceiveCount).map(String::as_str),
+        attrs
+            .get(&MessageSystemAttributeName::ApproximateReceiveCount)
+            .map(String::as_str),
         Some("1")
     );
     assert!(attrs.contains_key(&MessageSystemAttributeName::SentTimestamp));
@@ -112,7 +126,12 @@ async fn messages_are_sent_received_and_deleted() {
     );
 
     // Hidden while in flight.
-    let again = client.receive_message().queue_url(&url).send().await.unwrap();
+    let again = client
+        .receive_message()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
     assert!(again.messages().is_empty());
     let counts = client
         .get_queue_attributes()
@@ -122,8 +141,14 @@ async fn messages_are_sent_received_and_deleted() {
         .await
         .unwrap();
     let counts = counts.attributes().unwrap();
-    assert_eq!(counts[&QueueAttributeName::ApproximateNumberOfMessages], "0");
-    assert_eq!(counts[&QueueAttributeName::ApproximateNumberOfMessagesNotVisible], "1");
+    assert_eq!(
+        counts[&QueueAttributeName::ApproximateNumberOfMessages],
+        "0"
+    );
+    assert_eq!(
+        counts[&QueueAttributeName::ApproximateNumberOfMessagesNotVisible],
+        "1"
+    );
     assert_eq!(counts[&QueueAttributeName::VisibilityTimeout], "30");
 
     client
@@ -157,7 +182,13 @@ async fn visibility_timeout_returns_messages_and_counts_receives() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
     let url = create(&client, "vis").await;
-    client.send_message().queue_url(&url).message_body("x").send().await.unwrap();
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .send()
+        .await
+        .unwrap();
     let first = client
         .receive_message()
         .queue_url(&url)
@@ -212,7 +243,13 @@ async fn long_polling_wakes_on_send() {
         let (client, url) = (client.clone(), url.clone());
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(300)).await;
-            client.send_message().queue_url(&url).message_body("late").send().await.unwrap();
+            client
+                .send_message()
+                .queue_url(&url)
+                .message_body("late")
+                .send()
+                .await
+                .unwrap();
         })
     };
     let started = Instant::now();
@@ -289,7 +326,10 @@ async fn batches_send_and_delete_up_to_ten() {
         .await
         .unwrap();
     assert_eq!(deleted.successful().len(), 10);
-    assert_eq!(stack.queues.counts("batch").await.unwrap(), Default::default());
+    assert_eq!(
+        stack.queues.counts("batch").await.unwrap(),
+        Default::default()
+    );
 
     let too_many: Vec<_> = (0..11)
         .map(|i| {
@@ -307,7 +347,9 @@ async fn batches_send_and_delete_up_to_ten() {
         .send()
         .await
         .unwrap_err();
-    assert!(err.into_service_error().is_too_many_entries_in_batch_request());
+    assert!(err
+        .into_service_error()
+        .is_too_many_entries_in_batch_request());
 }
 
 #[tokio::test]
@@ -327,7 +369,13 @@ async fn redrive_moves_messages_to_the_dead_letter_queue() {
         .unwrap()
         .queue_url
         .unwrap();
-    let sent = client.send_message().queue_url(&url).message_body("poison").send().await.unwrap();
+    let sent = client
+        .send_message()
+        .queue_url(&url)
+        .message_body("poison")
+        .send()
+        .await
+        .unwrap();
     for _ in 0..2 {
         let got = client
             .receive_message()
@@ -339,12 +387,22 @@ async fn redrive_moves_messages_to_the_dead_letter_queue() {
         assert_eq!(got.messages().len(), 1);
         stack
             .queues
-            .release_with_error("main", got.messages()[0].receipt_handle().unwrap(), "Boom: failed", None)
+            .release_with_error(
+                "main",
+                got.messages()[0].receipt_handle().unwrap(),
+                "Boom: failed",
+                None,
+            )
             .await
             .unwrap();
     }
     // The third receive finds it over the limit and moves it.
-    let got = client.receive_message().queue_url(&url).send().await.unwrap();
+    let got = client
+        .receive_message()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
     assert!(got.messages().is_empty());
     let dead = stack.queues.peek("dlq", 10).await.unwrap();
     assert_eq!(dead.len(), 1);
@@ -358,9 +416,15 @@ async fn redrive_moves_messages_to_the_dead_letter_queue() {
         .send()
         .await
         .unwrap();
-    assert!(attrs.attributes().unwrap()[&QueueAttributeName::RedrivePolicy].contains("\"maxReceiveCount\":2"));
+    assert!(
+        attrs.attributes().unwrap()[&QueueAttributeName::RedrivePolicy]
+            .contains("\"maxReceiveCount\":2")
+    );
     // Redrive back.
     assert_eq!(stack.queues.move_messages("dlq", "main").await.unwrap(), 1);
     client.purge_queue().queue_url(&url).send().await.unwrap();
-    assert_eq!(stack.queues.counts("main").await.unwrap(), Default::default());
+    assert_eq!(
+        stack.queues.counts("main").await.unwrap(),
+        Default::default()
+    );
 }

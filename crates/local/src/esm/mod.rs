@@ -202,7 +202,17 @@ impl<T: BatchTarget> Poller<T> {
             if !got.is_empty() && window_end.is_none() {
                 window_end = Some(Instant::now() + config.batching_window);
             }
-            batch.extend(got);
+            for message in got {
+                // A message that came back while the window was open (visibility timeout
+                // shorter than the window) is the same message: keep only its newest receipt.
+                match batch
+                    .iter_mut()
+                    .find(|m| m.message_id == message.message_id)
+                {
+                    Some(earlier) => *earlier = message,
+                    None => batch.push(message),
+                }
+            }
             let window_closed = window_end.is_some_and(|end| Instant::now() >= end);
             if batch.len() >= config.batch_size
                 || window_closed

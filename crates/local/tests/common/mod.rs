@@ -37,7 +37,8 @@ pub async fn stack() -> Stack {
 
 pub async fn stack_with(configure: impl FnOnce(AwsEndpoints) -> AwsEndpoints) -> Stack {
     let dir = tempfile::tempdir().unwrap();
-    let (db, queues, tables) = open_stores(&dir.path().join("stack.db"), Arc::new(SystemClock)).await;
+    let (db, queues, tables) =
+        open_stores(&dir.path().join("stack.db"), Arc::new(SystemClock)).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let endpoints = configure(AwsEndpoints::new(
