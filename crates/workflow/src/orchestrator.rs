@@ -1,0 +1,459 @@
+//! The orchestrator: a durable function that runs each SQS record through validate → transform →
+//! store with chained invokes, and reports the records that failed.
+//!
+//! Operations, per record (`{id}` is the SQS message id):
+//!
+//! ```text
+//! map "records"                              one child context per record, concurrently
+//! └─ context "record-{id}"
+//!    ├─ with_retry "retry-validate-{id}"     retries transient failures (backoff + jitter)
+//!    │  └─ context "attempt-N"
+//!    │     └─ invoke "validate-{id}"         VALIDATION_FUNCTION_ARN
+//!    ├─ with_retry "retry-transform-{id}"
+//!    │  └─ … invoke "transform-{id}"         TRANSFORMATION_FUNCTION_ARN
+//!    └─ with_retry "retry-store-{id}"
+//!       └─ … invoke "store-{id}"             STORAGE_FUNCTION_ARN
+//! ```
+//!
+//! Determinism: the operations created depend only on the event (records in event order) and on
+//! recorded results; retry decisions depend only on the recorded error type, the attempt number
+//! and the stage/message id (seeded jitter, see [`RetryPolicy`]); no clock, randomness or I/O
+//! outside the invoked functions.
+//!
+//! A record with a missing or empty `messageId` cannot be named in `batchItemFailures` (AWS
+//! treats an empty `itemIdentifier` as a failure of the whole batch), so such an event fails the
+//! whole execution up front, before any operation: every message of the batch returns to the
+//! queue. SQS never produces such a record; it guards against hand-made events.
+
+use std::error::Error;
+use std::sync::Arc;
+
+use aws_durable_execution_sdk::builders::map_parallel::{
+    BatchItem, BatchItemStatus, CompletionConfig,
+};
+use aws_durable_execution_sdk::{
+    BoxError, DurableContext, OperationError, ReplayedFailure, RetryDecision, TypedError,
+};
+use aws_lambda_events::event::sqs::SqsEvent;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use durapipe_core::{
+    ErrorType, ExecutionId, FunctionRef, OrchestratorConfig, PutOutcome, RetryPolicy,
+    TransformOutput,
+};
+
+use crate::stages::{StoreInput, StoreOutput, TransformInput, ValidateInput, ValidateOutput};
+
+/// The orchestrator's response: the partial batch response of `ReportBatchItemFailures`.
+///
+/// Serializes exactly as `{"batchItemFailures":[{"itemIdentifier":"<messageId>"}]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BatchResponse {
+    /// The records that failed, in event order.
+    pub batch_item_failures: Vec<BatchItemFailure>,
+}
+
+/// One failed record of a [`BatchResponse`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BatchItemFailure {
+    /// The SQS message id.
+    pub item_identifier: String,
+}
+
+/// The recorded result of one record that went through all three stages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordOutcome {
+    /// The stored item's key.
+    pub execution_id: String,
+    /// Whether the item was inserted or already there.
+    pub outcome: PutOutcome,
+}
+
+/// The event cannot be processed at all: a record has no `messageId`.
+#[derive(Debug, thiserror::Error)]
+#[error("record {index} of the SQS event has no messageId; the whole batch fails")]
+#[non_exhaustive]
+pub struct InvalidEvent {
+    /// The record's position in the event.
+    pub index: usize,
+}
+
+/// The pipeline's three stages, as invoked by the orchestrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// validate.
+    Validate,
+    /// transform.
+    Transform,
+    /// store.
+    Store,
+}
+
+impl Stage {
+    /// The stage's name, as used in operation names.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Validate => "validate",
+            Self::Transform => "transform",
+            Self::Store => "store",
+        }
+    }
+
+    /// The name of the stage's invoke for a message: `{stage}-{messageId}`.
+    #[must_use]
+    pub fn invoke_name(self, message_id: &str) -> String {
+        format!("{}-{message_id}", self.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Record {
+    message_id: String,
+    body: String,
+}
+
+/// The orchestrator's handler, with the default [`RetryPolicy`].
+///
+/// # Errors
+/// [`InvalidEvent`] (recorded with error type `InvalidEvent`) when a record has no `messageId`;
+/// SDK errors that end the execution
+/// (checkpoint failures, non-determinism). A failed record is not an error: it is listed in
+/// the [`BatchResponse`].
+pub async fn orchestrate(
+    event: SqsEvent,
+    ctx: DurableContext,
+    config: Arc<OrchestratorConfig>,
+) -> Result<BatchResponse, BoxError> {
+    orchestrate_with(event, ctx, config, RetryPolicy::default()).await
+}
+
+/// [`orchestrate`] with an explicit retry policy.
+///
+/// # Errors
+/// As [`orchestrate`].
+pub async fn orchestrate_with(
+    event: SqsEvent,
+    ctx: DurableContext,
+    config: Arc<OrchestratorConfig>,
+    policy: RetryPolicy,
+) -> Result<BatchResponse, BoxError> {
+    let mut records = Vec::with_capacity(event.records.len());
+    for (index, message) in event.records.into_iter().enumerate() {
+        match message.message_id {
+            Some(message_id) if !message_id.is_empty() => records.push(Record {
+                message_id,
+                body: message.body.unwrap_or_default(),
+            }),
+            _ => {
+                return Err(Box::new(TypedError::with_type(
+                    ErrorType::InvalidEvent.as_str(),
+                    InvalidEvent { index },
+                )))
+            }
+        }
+    }
+    if records.is_empty() {
+        return Ok(BatchResponse::default());
+    }
+
+    let ids: Vec<String> = records.iter().map(|r| r.message_id.clone()).collect();
+    let namer_ids = ids.clone();
+    let execution_arn = ctx.execution_arn().to_owned();
+    let batch = ctx
+        .map(records, move |child, record: Record, _index| {
+            process_record(
+                child,
+                record,
+                Arc::clone(&config),
+                execution_arn.clone(),
+                policy,
+            )
+        })
+        .name("records")
+        .item_namer(move |index| match namer_ids.get(index) {
+            Some(id) => format!("record-{id}"),
+            None => format!("record-{index}"),
+        })
+        .completion(CompletionConfig::with_tolerated_failure_percentage(100))
+        .await_batch()
+        .await?;
+
+    Ok(batch_response(ids, &batch.items))
+}
+
+/// The response for a batch: every record whose item did not succeed (failed, or not finished)
+/// goes back to the queue. Listing a record that did succeed would be harmless (the conditional
+/// put makes its redelivery a duplicate); dropping a failed one would lose it, so anything not
+/// positively `Succeeded` is listed.
+fn batch_response(ids: Vec<String>, items: &[BatchItem<RecordOutcome>]) -> BatchResponse {
+    let failures = ids
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| {
+            !items
+                .iter()
+                .any(|item| item.index == *index && item.status == BatchItemStatus::Succeeded)
+        })
+        .map(|(_, item_identifier)| BatchItemFailure { item_identifier })
+        .collect();
+    BatchResponse {
+        batch_item_failures: failures,
+    }
+}
+
+async fn process_record(
+    ctx: DurableContext,
+    record: Record,
+    config: Arc<OrchestratorConfig>,
+    execution_arn: String,
+    policy: RetryPolicy,
+) -> Result<RecordOutcome, BoxError> {
+    let id = record.message_id;
+    let result = async {
+        let validated: ValidateOutput = invoke_stage(
+            &ctx,
+            Stage::Validate,
+            &config.validate_function,
+            &id,
+            ValidateInput {
+                message_id: id.clone(),
+                body: record.body,
+            },
+            policy,
+        )
+        .await?;
+        let execution_id = ExecutionId::new(config.environment.as_str(), &id);
+        let transformed: TransformOutput = invoke_stage(
+            &ctx,
+            Stage::Transform,
+            &config.transform_function,
+            &id,
+            TransformInput {
+                message_id: id.clone(),
+                execution_id,
+                message: validated.message.clone(),
+            },
+            policy,
+        )
+        .await?;
+        let stored: StoreOutput = invoke_stage(
+            &ctx,
+            Stage::Store,
+            &config.store_function,
+            &id,
+            StoreInput {
+                message_id: id.clone(),
+                durable_execution_arn: execution_arn,
+                message: validated.message,
+                transformed,
+            },
+            policy,
+        )
+        .await?;
+        Ok::<_, BoxError>(RecordOutcome {
+            execution_id: stored.execution_id,
+            outcome: stored.outcome,
+        })
+    }
+    .await;
+    if let Err(err) = &result {
+        tracing::warn!(
+            message_id = %id,
+            error_type = failure_error_type(err.as_ref()).as_deref().unwrap_or("unknown"),
+            error = %chain(err.as_ref()),
+            "record failed; it goes back to the queue"
+        );
+    }
+    result
+}
+
+/// Invokes one stage, retrying transient failures per `policy`.
+async fn invoke_stage<I, O>(
+    ctx: &DurableContext,
+    stage: Stage,
+    function: &FunctionRef,
+    message_id: &str,
+    input: I,
+    policy: RetryPolicy,
+) -> Result<O, BoxError>
+where
+    I: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    O: Serialize + DeserializeOwned + Send + 'static,
+{
+    let invoke_name = stage.invoke_name(message_id);
+    let function = function.as_str().to_owned();
+    retry_transient(
+        ctx,
+        format!("retry-{invoke_name}"),
+        invoke_name.clone(),
+        policy,
+        move |attempt| {
+            let function = function.clone();
+            let input = input.clone();
+            let name = invoke_name.clone();
+            async move {
+                attempt
+                    .invoke::<O, I>(function, input)
+                    .name(name)
+                    .await
+                    .map_err(typed_invoke_error)
+            }
+        },
+    )
+    .await
+    .map_err(|err| Box::new(err) as BoxError)
+}
+
+/// Runs `body` in a `with_retry` block named `name`, retrying it while it fails with a
+/// transient error type ([`failure_error_type`], [`RetryPolicy::decide`]); `seed` (the stage's
+/// operation name) makes the jitter deterministic. Each attempt is a child context `attempt-N`,
+/// each delay a durable wait `retry-delay-N`.
+///
+/// # Errors
+/// The last attempt's failure, once the policy stops (a permanent error type, or the attempts
+/// are used up).
+pub async fn retry_transient<O, F, Fut>(
+    ctx: &DurableContext,
+    name: String,
+    seed: String,
+    policy: RetryPolicy,
+    body: F,
+) -> Result<O, OperationError>
+where
+    O: Serialize + DeserializeOwned + Send + 'static,
+    F: Fn(DurableContext) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<O, BoxError>> + Send + 'static,
+{
+    ctx.with_retry(body)
+        .name(name)
+        .retry_strategy(move |err, attempt| {
+            let error_type = failure_error_type(err);
+            match policy.decide(error_type.as_deref(), attempt, &seed) {
+                Some(delay) => RetryDecision::Retry { delay },
+                None => RetryDecision::Stop,
+            }
+        })
+        .await
+}
+
+/// Wraps a failed invoke so its error type (the stage function's `errorType`) is recorded on
+/// the attempt's checkpoint and survives replay.
+fn typed_invoke_error(err: OperationError) -> BoxError {
+    let error_type = failure_error_type(&err).unwrap_or_else(|| {
+        if err.status() == Some("TIMED_OUT") {
+            // The invoked function did not finish in time: Lambda's own name for it.
+            "Sandbox.Timedout".to_owned()
+        } else {
+            "InvokeError".to_owned()
+        }
+    });
+    Box::new(TypedError::with_type(error_type, err))
+}
+
+/// Error type names the SDK records for its own wrappers; they say nothing about the cause.
+const GENERIC_ERROR_TYPES: &[&str] = &[
+    "Error",
+    "StepError",
+    "InvokeError",
+    "ChildContextError",
+    "ChildFnError",
+    "PromiseCombinatorError",
+];
+
+/// The most specific recorded error type in an error's source chain: the stage function's
+/// `errorType` (e.g. `StorageThrottled`), live or replayed. `None` if only generic SDK types
+/// are found.
+pub fn failure_error_type(err: &(dyn Error + 'static)) -> Option<String> {
+    let mut link = Some(err);
+    for _ in 0..32 {
+        let current = link?;
+        let found = if let Some(typed) = current.downcast_ref::<TypedError>() {
+            Some(typed.error_type())
+        } else if let Some(op) = current.downcast_ref::<OperationError>() {
+            op.wire().and_then(|w| w.error_type())
+        } else if let Some(replayed) = current.downcast_ref::<ReplayedFailure>() {
+            replayed.error_type()
+        } else {
+            None
+        };
+        if let Some(name) = found.filter(|n| !n.is_empty() && !GENERIC_ERROR_TYPES.contains(n)) {
+            return Some(name.to_owned());
+        }
+        link = current.source();
+    }
+    None
+}
+
+fn chain(err: &(dyn Error + 'static)) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_type_is_found_through_wrappers() {
+        let typed = TypedError::with_type("StorageThrottled", "throttled");
+        assert_eq!(
+            failure_error_type(&typed).as_deref(),
+            Some("StorageThrottled")
+        );
+
+        let generic = TypedError::with_type(
+            "InvokeError",
+            TypedError::with_type("Sandbox.Timedout", "t"),
+        );
+        assert_eq!(
+            failure_error_type(&generic).as_deref(),
+            Some("Sandbox.Timedout")
+        );
+
+        let plain = std::io::Error::other("boom");
+        assert_eq!(failure_error_type(&plain), None);
+    }
+
+    fn item(index: usize, status: BatchItemStatus) -> BatchItem<RecordOutcome> {
+        BatchItem::new(index, format!("record-{index}"), status, None, None, None)
+    }
+
+    #[test]
+    fn only_succeeded_records_are_left_out_of_the_response() {
+        let ids = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let items = [
+            item(0, BatchItemStatus::Succeeded),
+            item(1, BatchItemStatus::Failed),
+            item(2, BatchItemStatus::Started),
+            // index 3 has no item at all
+        ];
+        let response = batch_response(ids, &items);
+        let listed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(listed, ["b", "c", "d"]);
+        assert_eq!(
+            batch_response(vec!["a".into()], &[item(0, BatchItemStatus::Succeeded)]),
+            BatchResponse::default()
+        );
+    }
+
+    #[test]
+    fn invoke_names() {
+        assert_eq!(Stage::Validate.invoke_name("m-1"), "validate-m-1");
+        assert_eq!(Stage::Transform.invoke_name("m-1"), "transform-m-1");
+        assert_eq!(Stage::Store.invoke_name("m-1"), "store-m-1");
+    }
+}
