@@ -59,11 +59,18 @@ impl Cli<'_> {
 async fn provisioned() -> common::Stack {
     let stack = common::stack().await;
     for name in ["dev-data-processing-queue", "dev-data-processing-dlq"] {
-        stack.queues.create_queue(name, &Default::default()).await.unwrap();
+        stack
+            .queues
+            .create_queue(name, &Default::default())
+            .await
+            .unwrap();
     }
     stack
         .tables
-        .ensure_table(TableDefinition::with_string_hash_key("dev-processed-data", "execution_id"))
+        .ensure_table(TableDefinition::with_string_hash_key(
+            "dev-processed-data",
+            "execution_id",
+        ))
         .await
         .unwrap();
     stack
@@ -79,7 +86,12 @@ async fn the_aws_cli_sends_receives_deletes_puts_gets_and_scans() {
         home: stack.dir.path(),
     };
     let url = cli
-        .json(&["sqs", "get-queue-url", "--queue-name", "dev-data-processing-queue"])
+        .json(&[
+            "sqs",
+            "get-queue-url",
+            "--queue-name",
+            "dev-data-processing-queue",
+        ])
         .await["QueueUrl"]
         .as_str()
         .unwrap()
@@ -87,13 +99,28 @@ async fn the_aws_cli_sends_receives_deletes_puts_gets_and_scans() {
     assert!(url.ends_with("/000000000000/dev-data-processing-queue"));
     let body = r#"{"data_source": "test.csv", "processing_type": "standard"}"#;
     let sent = cli
-        .json(&["sqs", "send-message", "--queue-url", &url, "--message-body", body])
+        .json(&[
+            "sqs",
+            "send-message",
+            "--queue-url",
+            &url,
+            "--message-body",
+            body,
+        ])
         .await;
     assert!(sent["MessageId"].is_string());
     let got = cli
         .json(&[
-            "sqs", "receive-message", "--queue-url", &url, "--attribute-names", "All",
-            "--message-attribute-names", "All", "--max-number-of-messages", "10",
+            "sqs",
+            "receive-message",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "All",
+            "--message-attribute-names",
+            "All",
+            "--max-number-of-messages",
+            "10",
         ])
         .await;
     let message = &got["Messages"][0];
@@ -101,30 +128,62 @@ async fn the_aws_cli_sends_receives_deletes_puts_gets_and_scans() {
     assert_eq!(message["MessageId"], sent["MessageId"]);
     assert_eq!(message["Attributes"]["ApproximateReceiveCount"], "1");
     cli.json(&[
-        "sqs", "delete-message", "--queue-url", &url, "--receipt-handle",
+        "sqs",
+        "delete-message",
+        "--queue-url",
+        &url,
+        "--receipt-handle",
         message["ReceiptHandle"].as_str().unwrap(),
     ])
     .await;
-    assert!(stack.queues.peek("dev-data-processing-queue", 10).await.unwrap().is_empty());
+    assert!(stack
+        .queues
+        .peek("dev-data-processing-queue", 10)
+        .await
+        .unwrap()
+        .is_empty());
 
     let item = r#"{"execution_id": {"S": "dev-esm-1"}, "data_source": {"S": "test.csv"},
                    "transformed_data": {"M": {"data_source": {"S": "TEST.CSV"}}}}"#;
     let put = [
-        "dynamodb", "put-item", "--table-name", "dev-processed-data", "--item", item,
-        "--condition-expression", "attribute_not_exists(execution_id)",
+        "dynamodb",
+        "put-item",
+        "--table-name",
+        "dev-processed-data",
+        "--item",
+        item,
+        "--condition-expression",
+        "attribute_not_exists(execution_id)",
     ];
     cli.json(&put).await;
     let (ok, _, stderr) = cli.run(&put).await;
-    assert!(!ok && stderr.contains("ConditionalCheckFailedException"), "{stderr}");
+    assert!(
+        !ok && stderr.contains("ConditionalCheckFailedException"),
+        "{stderr}"
+    );
     let got = cli
         .json(&[
-            "dynamodb", "get-item", "--table-name", "dev-processed-data", "--key",
+            "dynamodb",
+            "get-item",
+            "--table-name",
+            "dev-processed-data",
+            "--key",
             r#"{"execution_id": {"S": "dev-esm-1"}}"#,
         ])
         .await;
-    assert_eq!(got["Item"]["transformed_data"]["M"]["data_source"]["S"], "TEST.CSV");
+    assert_eq!(
+        got["Item"]["transformed_data"]["M"]["data_source"]["S"],
+        "TEST.CSV"
+    );
     let items = cli
-        .json(&["dynamodb", "scan", "--table-name", "dev-processed-data", "--query", "Items[*]"])
+        .json(&[
+            "dynamodb",
+            "scan",
+            "--table-name",
+            "dev-processed-data",
+            "--query",
+            "Items[*]",
+        ])
         .await;
     assert_eq!(items.as_array().unwrap().len(), 1);
     assert_eq!(items[0]["data_source"]["S"], "test.csv");
@@ -192,6 +251,9 @@ async fn boto3_works_against_the_endpoints() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    assert!(out.status.success(), "boto3 script failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "boto3 script failed:\n{stdout}\n{stderr}"
+    );
     assert_eq!(stdout.trim(), "OK");
 }

@@ -157,6 +157,12 @@ async fn batches_hold_at_most_batch_size_messages() {
     );
     assert_eq!(record["attributes"]["ApproximateReceiveCount"], "1");
     assert!(record["receiptHandle"].is_string() && record["md5OfBody"].is_string());
+    // The event deserializes as the Lambda runtime's own SQS event type.
+    let typed: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_value(event.clone()).unwrap();
+    assert_eq!(typed.records.len(), 5);
+    assert_eq!(typed.records[0].body.as_deref(), Some("1"));
+    assert_eq!(typed.records[0].event_source.as_deref(), Some("aws:sqs"));
 }
 
 #[tokio::test]

@@ -160,13 +160,9 @@ async fn dispatch(queues: &Queues, operation: &str, host: &str, body: &[u8]) -> 
         "GetQueueAttributes" => {
             let r: QueueRequest = wire::decode(body)?;
             let queue = queue_of(r.queue_url)?;
+            // No names asked for: no attributes returned (as SQS), but the queue must exist.
             let names = r.attribute_names.unwrap_or_default();
-            let attrs = if names.is_empty() {
-                // SQS returns no attributes when none are asked for.
-                queues.get_attributes(&queue, &[]).await?
-            } else {
-                queues.get_attributes(&queue, &names).await?
-            };
+            let attrs = queues.get_attributes(&queue, &names).await?;
             Ok(json!({ "Attributes": attrs }))
         }
         "SetQueueAttributes" => {
