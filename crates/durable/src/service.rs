@@ -290,6 +290,26 @@ impl DurableService {
         Ok(outcome_of(&self.meta(arn).await?))
     }
 
+    /// Every operation record of an execution, in creation order (the `Operation` wire shape
+    /// with epoch-second timestamps; EXECUTION first). For tooling and tests.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` or a storage error.
+    pub async fn operations(&self, arn: &str) -> Result<Vec<Value>, ApiError> {
+        let a = arn.to_owned();
+        let state = self
+            .inner
+            .db
+            .read(move |c| store::load(c, &a))
+            .await?
+            .ok_or_else(|| not_found_execution(arn))?;
+        Ok(state
+            .ops()
+            .iter()
+            .map(|o| o.to_wire(crate::model::TimeFormat::EpochSeconds))
+            .collect())
+    }
+
     pub(crate) async fn meta(&self, arn: &str) -> Result<crate::state::Meta, ApiError> {
         let arn_owned = arn.to_owned();
         self.inner
