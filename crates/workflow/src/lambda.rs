@@ -1,5 +1,5 @@
-//! Helpers the Lambda binaries share: tracing set-up and reading configuration from the process
-//! environment.
+//! Helpers the Lambda binaries share: tracing set-up, reading configuration from the process
+//! environment, and checking that the Lambda runtime's own variables are there.
 
 /// Reads an environment variable for `*Config::from_lookup`. A value that is not valid UTF-8 is
 /// passed on lossily, so validation reports it as malformed (naming the variable) rather than
@@ -28,4 +28,68 @@ pub fn init_tracing() {
     } else {
         builder.try_init()
     };
+}
+
+/// Variables the Lambda runtime sets, which `lambda_runtime` reads (and panics without).
+pub const LAMBDA_RUNTIME_VARIABLES: [&str; 4] = [
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+];
+
+/// The process is not running under a Lambda runtime (a variable the runtime sets is missing or
+/// malformed). Checked before `lambda_runtime::run`, which would panic instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not running under a Lambda runtime: {variable} is missing or malformed")]
+#[non_exhaustive]
+pub struct NotInLambda {
+    /// The variable at fault.
+    pub variable: &'static str,
+}
+
+/// Checks that the Lambda runtime's variables are present (and the memory size is a number).
+///
+/// # Errors
+/// [`NotInLambda`] naming the first variable at fault.
+pub fn check_lambda_runtime(lookup: impl Fn(&str) -> Option<String>) -> Result<(), NotInLambda> {
+    for variable in LAMBDA_RUNTIME_VARIABLES {
+        let ok = match lookup(variable) {
+            None => false,
+            Some(value) if variable == "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => {
+                value.parse::<i32>().is_ok()
+            }
+            Some(value) => !value.is_empty(),
+        };
+        if !ok {
+            return Err(NotInLambda { variable });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_runtime_variables_are_checked() {
+        let full = |name: &str| match name {
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => Some("128".to_owned()),
+            _ => Some("x".to_owned()),
+        };
+        assert_eq!(check_lambda_runtime(full), Ok(()));
+        assert_eq!(
+            check_lambda_runtime(|_| None).unwrap_err().variable,
+            "AWS_LAMBDA_RUNTIME_API"
+        );
+        let bad_memory = |name: &str| match name {
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => Some("lots".to_owned()),
+            _ => Some("x".to_owned()),
+        };
+        assert_eq!(
+            check_lambda_runtime(bad_memory).unwrap_err().variable,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
+        );
+    }
 }

@@ -1,2 +1,22 @@
-//! The transform Lambda function (work in progress).
-fn main() {}
+//! The transform Lambda function: tracing, configuration, then
+//! [`durapipe_workflow::transform_handler`] with the system clock for every invocation.
+//! Failures reach Lambda with a stable `errorType` (`InvalidEvent`).
+
+use durapipe_core::{StageConfig, SystemClock};
+use durapipe_workflow::lambda::{check_lambda_runtime, init_tracing, process_env};
+use durapipe_workflow::transform_handler;
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_tracing();
+    let config = StageConfig::from_lookup(process_env)?;
+    check_lambda_runtime(process_env)?;
+    tracing::info!(environment = %config.environment, "transform starting");
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
+        transform_handler(event.payload, &SystemClock).await
+    }))
+    .await
+    .map_err(|e| anyhow::anyhow!(e))
+}
