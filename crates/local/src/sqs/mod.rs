@@ -4,6 +4,7 @@ mod api;
 mod attributes;
 mod errors;
 pub mod md5;
+mod messages;
 mod store;
 
 pub use api::handle;
