@@ -52,7 +52,9 @@ impl ErrorKind {
     /// The message key of the error shape in the Lambda model (`message` or `Message`).
     pub fn message_key(self) -> &'static str {
         match self {
-            Self::InvalidParameterValue | Self::TooManyRequests | Self::RequestTooLarge => "message",
+            Self::InvalidParameterValue | Self::TooManyRequests | Self::RequestTooLarge => {
+                "message"
+            }
             _ => "Message",
         }
     }

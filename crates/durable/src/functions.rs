@@ -105,13 +105,16 @@ pub fn function_name_of(reference: &str) -> Option<&str> {
     let parts: Vec<&str> = reference.split(':').collect();
     let name = match parts.as_slice() {
         [name] | [name, _] => *name,
-        ["arn", _, "lambda", _, _, "function", name] | ["arn", _, "lambda", _, _, "function", name, _] => *name,
+        ["arn", _, "lambda", _, _, "function", name]
+        | ["arn", _, "lambda", _, _, "function", name, _] => *name,
         [_, "function", name] | [_, "function", name, _] => *name,
         _ => return None,
     };
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     ok.then_some(name)
 }
 

@@ -17,6 +17,7 @@
 //!   executions from their checkpoints and re-arms timers from their stored due times.
 //! - Tables live in the caller's database, prefixed `dx_`.
 
+mod client;
 pub mod clock;
 pub mod core;
 pub mod error;
@@ -28,10 +29,9 @@ mod scheduler;
 mod service;
 pub mod state;
 mod store;
-mod client;
 
-pub use clock::{BoxFuture, Clock, ManualClock, SystemClock};
 pub use client::lambda_client;
+pub use clock::{BoxFuture, Clock, ManualClock, SystemClock};
 pub use core::Outcome;
 pub use error::{ApiError, ErrorKind};
 pub use functions::{durable_fn, function_name_of, plain_fn, DurableFn, FunctionError, PlainFn};

@@ -485,10 +485,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(u.action, "RETRY");
-        assert_eq!(
-            u.step_options.unwrap().next_attempt_delay_seconds,
-            Some(1)
-        );
+        assert_eq!(u.step_options.unwrap().next_attempt_delay_seconds, Some(1));
         assert_eq!(u.error.unwrap().error_type.as_deref(), Some("Error"));
     }
 }

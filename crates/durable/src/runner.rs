@@ -120,12 +120,14 @@ impl DurableService {
                     e.to_string(),
                 )),
             },
-            Ok(Ok(Err(e))) => {
-                InvocationOutcome::Failed(ErrorObject::new("Runtime.InvocationError", e.to_string()))
-            }
-            Ok(Err(join)) => {
-                InvocationOutcome::Failed(ErrorObject::new("Runtime.HandlerPanic", panic_message(join)))
-            }
+            Ok(Ok(Err(e))) => InvocationOutcome::Failed(ErrorObject::new(
+                "Runtime.InvocationError",
+                e.to_string(),
+            )),
+            Ok(Err(join)) => InvocationOutcome::Failed(ErrorObject::new(
+                "Runtime.HandlerPanic",
+                panic_message(join),
+            )),
             Err(_) => {
                 task.abort();
                 InvocationOutcome::Failed(ErrorObject::new(
@@ -147,7 +149,10 @@ impl DurableService {
     ) {
         let outcome = match kind {
             TargetKind::Durable => {
-                match self.start_child(arn, &op_id, function, payload, tenant).await {
+                match self
+                    .start_child(arn, &op_id, function, payload, tenant)
+                    .await
+                {
                     Ok(None) => return, // the child reports back when it finishes
                     Ok(Some(outcome)) => outcome,
                     Err(e) => ChainedOutcome {
@@ -159,7 +164,10 @@ impl DurableService {
             }
             TargetKind::Plain => self.call_plain(function, &payload).await,
         };
-        if let Err(e) = self.command(arn, Command::ChainedDone { op_id, outcome }).await {
+        if let Err(e) = self
+            .command(arn, Command::ChainedDone { op_id, outcome })
+            .await
+        {
             tracing::error!(arn, error = %e, "recording a chained invoke failed");
         }
     }
@@ -198,7 +206,10 @@ impl DurableService {
             ExecStatus::TimedOut => Some(ChainedOutcome {
                 status: OpStatus::TimedOut,
                 result: None,
-                error: Some(ErrorObject::new("ChainedInvoke.Timeout", "Chained invocation timed out")),
+                error: Some(ErrorObject::new(
+                    "ChainedInvoke.Timeout",
+                    "Chained invocation timed out",
+                )),
             }),
             ExecStatus::Stopped => Some(ChainedOutcome {
                 status: OpStatus::Stopped,
@@ -251,7 +262,10 @@ impl DurableService {
         let mut task = tokio::spawn(f(event));
         match tokio::time::timeout(timeout, &mut task).await {
             Ok(Ok(r)) => r,
-            Ok(Err(join)) => Err(FunctionError::new("Runtime.HandlerPanic", panic_message(join))),
+            Ok(Err(join)) => Err(FunctionError::new(
+                "Runtime.HandlerPanic",
+                panic_message(join),
+            )),
             Err(_) => {
                 task.abort();
                 Err(FunctionError::new(

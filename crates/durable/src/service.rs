@@ -155,7 +155,7 @@ impl DurableService {
     /// # Errors
     /// A storage error listing the executions.
     pub async fn recover(&self) -> Result<usize, ApiError> {
-        let arns = self.inner.db.read(|c| store::running(c)).await?;
+        let arns = self.inner.db.read(store::running).await?;
         for arn in &arns {
             if let Err(e) = self.command(arn, Command::Recover).await {
                 tracing::error!(arn, error = %e, "recovery failed");
@@ -218,7 +218,8 @@ impl DurableService {
             Some(n) => {
                 let ok = !n.is_empty()
                     && n.len() <= 64
-                    && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
                 if !ok {
                     return Err(ApiError::invalid(
                         "DurableExecutionName must be 1-64 characters of [a-zA-Z0-9_-].",
@@ -272,7 +273,10 @@ impl DurableService {
             return Ok(outcome_of(&meta));
         }
         let waited = tokio::time::timeout(timeout, async {
-            rx.wait_for(Option::is_some).await.ok().and_then(|o| o.clone())
+            rx.wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|o| o.clone())
         })
         .await;
         if let Ok(Some(outcome)) = waited {
@@ -367,7 +371,11 @@ impl DurableService {
 
     /// Applies `command` to the execution: serialised per execution, persisted (and committed)
     /// before any action runs; returns the reply body, if the command has one.
-    pub(crate) fn command(&self, arn: &str, command: Command) -> BoxFuture<Result<Option<Value>, ApiError>> {
+    pub(crate) fn command(
+        &self,
+        arn: &str,
+        command: Command,
+    ) -> BoxFuture<Result<Option<Value>, ApiError>> {
         let this = self.clone();
         let arn = arn.to_owned();
         Box::pin(async move {

@@ -295,7 +295,10 @@ mod tests {
 
     #[test]
     fn tokens_and_callback_ids_round_trip() {
-        assert_eq!(decode_token(&encode_token(7, "inv-1")), Some((7, "inv-1".into())));
+        assert_eq!(
+            decode_token(&encode_token(7, "inv-1")),
+            Some((7, "inv-1".into()))
+        );
         assert_eq!(decode_token("garbage!"), None);
         assert_eq!(
             decode_callback_id(&encode_callback_id("arn:x/y", "op")),

@@ -88,7 +88,15 @@ pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
         sql(conn.execute(
             "INSERT INTO dx_executions (arn, function_name, name, status, start_ms, end_ms, meta)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![m.arn, m.function_name, m.name, m.status.as_str(), m.start_ms, m.end_ms, meta_json],
+            params![
+                m.arn,
+                m.function_name,
+                m.name,
+                m.status.as_str(),
+                m.start_ms,
+                m.end_ms,
+                meta_json
+            ],
         ))?;
     } else {
         sql(conn.execute(
@@ -104,8 +112,9 @@ pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
         let body = serde_json::to_string(op).map_err(json_err)?;
         sql(op_stmt.execute(params![m.arn, op.id, op.ord as i64, body]))?;
     }
-    let mut ev_stmt =
-        sql(conn.prepare_cached("INSERT INTO dx_events (arn, event_id, body) VALUES (?1, ?2, ?3)"))?;
+    let mut ev_stmt = sql(
+        conn.prepare_cached("INSERT INTO dx_events (arn, event_id, body) VALUES (?1, ?2, ?3)")
+    )?;
     for (id, event) in &p.events {
         sql(ev_stmt.execute(params![m.arn, *id as i64, event.to_string()]))?;
     }
@@ -152,7 +161,8 @@ pub(crate) fn load(conn: &Connection, arn: &str) -> Result<Option<ExecutionState
     let Some(meta) = load_meta(conn, arn)? else {
         return Ok(None);
     };
-    let mut stmt = sql(conn.prepare_cached("SELECT body FROM dx_operations WHERE arn = ?1 ORDER BY ord"))?;
+    let mut stmt =
+        sql(conn.prepare_cached("SELECT body FROM dx_operations WHERE arn = ?1 ORDER BY ord"))?;
     let rows = sql(stmt.query_map(params![arn], |r| r.get::<_, String>(0)))?;
     let mut ops = Vec::new();
     for row in rows {
@@ -164,16 +174,21 @@ pub(crate) fn load(conn: &Connection, arn: &str) -> Result<Option<ExecutionState
 /// Loads one execution's metadata.
 pub(crate) fn load_meta(conn: &Connection, arn: &str) -> Result<Option<Meta>, ApiError> {
     let meta: Option<String> = sql(conn
-        .query_row("SELECT meta FROM dx_executions WHERE arn = ?1", params![arn], |r| r.get(0))
+        .query_row(
+            "SELECT meta FROM dx_executions WHERE arn = ?1",
+            params![arn],
+            |r| r.get(0),
+        )
         .optional())?;
-    meta.map(|m| serde_json::from_str(&m).map_err(json_err)).transpose()
+    meta.map(|m| serde_json::from_str(&m).map_err(json_err))
+        .transpose()
 }
 
 /// ARNs of every RUNNING execution, oldest first.
 pub(crate) fn running(conn: &Connection) -> Result<Vec<String>, ApiError> {
-    let mut stmt = sql(conn.prepare(
-        "SELECT arn FROM dx_executions WHERE status = 'RUNNING' ORDER BY start_ms",
-    ))?;
+    let mut stmt =
+        sql(conn
+            .prepare("SELECT arn FROM dx_executions WHERE status = 'RUNNING' ORDER BY start_ms"))?;
     let rows = sql(stmt.query_map([], |r| r.get::<_, String>(0)))?;
     rows.map(sql).collect()
 }
@@ -190,9 +205,11 @@ pub(crate) fn history(
     let mut stmt = sql(conn.prepare(&format!(
         "SELECT body FROM dx_events WHERE arn = ?1 ORDER BY event_id {order} LIMIT ?2 OFFSET ?3"
     )))?;
-    let rows = sql(stmt.query_map(params![arn, (limit + 1) as i64, offset as i64], |r| {
-        r.get::<_, String>(0)
-    }))?;
+    let rows = sql(
+        stmt.query_map(params![arn, (limit + 1) as i64, offset as i64], |r| {
+            r.get::<_, String>(0)
+        }),
+    )?;
     let mut out = Vec::new();
     for row in rows {
         out.push(serde_json::from_str(&sql(row)?).map_err(json_err)?);

@@ -19,7 +19,10 @@ async fn echo_harness() -> common::Harness {
     let h = harness().await;
     h.durable("echo", |v: Value, ctx: DurableContext| async move {
         let v2 = v.clone();
-        let out = ctx.step(move |_| async move { Ok(v2) }).name("echo").await?;
+        let out = ctx
+            .step(move |_| async move { Ok(v2) })
+            .name("echo")
+            .await?;
         Ok(out)
     });
     h.durable("sleepy", |_: Value, ctx: DurableContext| async move {
@@ -71,7 +74,10 @@ async fn invoke_event_request_response_and_name_idempotency() {
         .send()
         .await
         .unwrap_err();
-    assert!(format!("{err:?}").contains("DurableExecutionAlreadyStartedException"), "{err:?}");
+    assert!(
+        format!("{err:?}").contains("DurableExecutionAlreadyStartedException"),
+        "{err:?}"
+    );
     h.svc.wait(&arn, Duration::from_secs(30)).await.unwrap();
 
     // RequestResponse waits and returns the result
@@ -99,20 +105,50 @@ async fn invoke_event_request_response_and_name_idempotency() {
         .await
         .unwrap();
     assert_eq!(out.payload().unwrap().as_ref(), br#""X""#);
-    let err = h.client.invoke().function_name("nope").send().await.unwrap_err();
-    assert!(format!("{err:?}").contains("ResourceNotFoundException"), "{err:?}");
+    let err = h
+        .client
+        .invoke()
+        .function_name("nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:?}").contains("ResourceNotFoundException"),
+        "{err:?}"
+    );
 
     // GetDurableExecution
-    let got = h.client.get_durable_execution().durable_execution_arn(&arn).send().await.unwrap();
+    let got = h
+        .client
+        .get_durable_execution()
+        .durable_execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.status(), &ExecutionStatus::Succeeded);
     assert_eq!(got.durable_execution_name(), "order-1");
     assert_eq!(got.result(), Some(r#"{"a":1}"#));
     assert_eq!(got.input_payload(), Some(r#"{"a":1}"#));
     let started = got.start_timestamp().secs();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    assert!((now - started).abs() < 120, "epoch-second timestamps: {started} vs {now}");
-    let err = h.client.get_durable_execution().durable_execution_arn("arn:nope").send().await.unwrap_err();
-    assert!(format!("{err:?}").contains("ResourceNotFoundException"), "{err:?}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        (now - started).abs() < 120,
+        "epoch-second timestamps: {started} vs {now}"
+    );
+    let err = h
+        .client
+        .get_durable_execution()
+        .durable_execution_arn("arn:nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:?}").contains("ResourceNotFoundException"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,7 +158,14 @@ async fn list_filters_and_pages() {
     for i in 0..5 {
         let arn = h
             .svc
-            .start_with("echo", format!("{{\"i\":{i}}}"), StartOptions { name: Some(format!("run-{i}")), ..Default::default() })
+            .start_with(
+                "echo",
+                format!("{{\"i\":{i}}}"),
+                StartOptions {
+                    name: Some(format!("run-{i}")),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         h.svc.wait(&arn, Duration::from_secs(30)).await.unwrap();
@@ -144,7 +187,11 @@ async fn list_filters_and_pages() {
             .await
             .unwrap();
         pages += 1;
-        seen.extend(out.durable_executions().iter().map(|e| e.durable_execution_arn().to_owned()));
+        seen.extend(
+            out.durable_executions()
+                .iter()
+                .map(|e| e.durable_execution_arn().to_owned()),
+        );
         marker = out.next_marker().map(str::to_owned);
         if marker.is_none() {
             break;
@@ -153,21 +200,64 @@ async fn list_filters_and_pages() {
     assert_eq!(pages, 3);
     assert_eq!(seen, arns);
     // filters
-    let out = h.client.list_durable_executions_by_function().function_name("echo").durable_execution_name("run-3").send().await.unwrap();
+    let out = h
+        .client
+        .list_durable_executions_by_function()
+        .function_name("echo")
+        .durable_execution_name("run-3")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.durable_executions().len(), 1);
     assert_eq!(out.durable_executions()[0].durable_execution_arn(), arns[3]);
-    let out = h.client.list_durable_executions_by_function().function_name("sleepy").statuses(ExecutionStatus::Running).send().await.unwrap();
+    let out = h
+        .client
+        .list_durable_executions_by_function()
+        .function_name("sleepy")
+        .statuses(ExecutionStatus::Running)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.durable_executions().len(), 1);
     assert_eq!(out.durable_executions()[0].durable_execution_arn(), sleepy);
-    let out = h.client.list_durable_executions_by_function().function_name("echo").statuses(ExecutionStatus::Failed).send().await.unwrap();
+    let out = h
+        .client
+        .list_durable_executions_by_function()
+        .function_name("echo")
+        .statuses(ExecutionStatus::Failed)
+        .send()
+        .await
+        .unwrap();
     assert!(out.durable_executions().is_empty());
     let future = aws_sdk_lambda::primitives::DateTime::from_secs(4_000_000_000);
-    let out = h.client.list_durable_executions_by_function().function_name("echo").started_after(future).send().await.unwrap();
+    let out = h
+        .client
+        .list_durable_executions_by_function()
+        .function_name("echo")
+        .started_after(future)
+        .send()
+        .await
+        .unwrap();
     assert!(out.durable_executions().is_empty());
-    let out = h.client.list_durable_executions_by_function().function_name("echo").reverse_order(true).max_items(1).send().await.unwrap();
+    let out = h
+        .client
+        .list_durable_executions_by_function()
+        .function_name("echo")
+        .reverse_order(true)
+        .max_items(1)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.durable_executions()[0].durable_execution_arn(), arns[4]);
     // history paging
-    let out = h.client.get_durable_execution_history().durable_execution_arn(&arns[0]).max_items(2).send().await.unwrap();
+    let out = h
+        .client
+        .get_durable_execution_history()
+        .durable_execution_arn(&arns[0])
+        .max_items(2)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.events().len(), 2);
     assert!(out.next_marker().is_some());
 }
@@ -186,9 +276,16 @@ async fn stale_token_is_rejected_on_the_wire() {
         .unwrap_err();
     let svc_err = err.as_service_error().unwrap();
     assert!(svc_err.is_invalid_parameter_value_exception(), "{err:?}");
-    assert!(svc_err.meta().message().unwrap().starts_with("Invalid Checkpoint Token"));
+    assert!(svc_err
+        .meta()
+        .message()
+        .unwrap()
+        .starts_with("Invalid Checkpoint Token"));
     let raw = err.raw_response().unwrap();
-    assert_eq!(raw.headers().get("x-amzn-errortype"), Some("InvalidParameterValueException"));
+    assert_eq!(
+        raw.headers().get("x-amzn-errortype"),
+        Some("InvalidParameterValueException")
+    );
     let err = h
         .client
         .get_durable_execution_state()
@@ -197,7 +294,10 @@ async fn stale_token_is_rejected_on_the_wire() {
         .send()
         .await
         .unwrap_err();
-    assert!(format!("{err:?}").contains("Invalid Checkpoint Token"), "{err:?}");
+    assert!(
+        format!("{err:?}").contains("Invalid Checkpoint Token"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,7 +309,10 @@ async fn state_is_paged_across_several_pages_for_the_real_sdk() {
     h.durable("many", |_: Value, ctx: DurableContext| async move {
         let mut total = 0u64;
         for i in 0..12u64 {
-            total += ctx.step(move |_| async move { Ok(i) }).name(format!("s{i}")).await?;
+            total += ctx
+                .step(move |_| async move { Ok(i) })
+                .name(format!("s{i}"))
+                .await?;
         }
         ctx.wait(Duration::from_secs(1)).name("pause").await?;
         Ok(total)
@@ -233,12 +336,17 @@ async fn limits_are_enforced_with_aws_errors() {
         Ok(0)
     });
     h.durable("too-big", |_: Value, ctx: DurableContext| async move {
-        let s = ctx.step(|_| async { Ok("x".repeat(300 * 1024)) }).name("big").await?;
+        let s = ctx
+            .step(|_| async { Ok("x".repeat(300 * 1024)) })
+            .name("big")
+            .await?;
         Ok(s.len())
     });
     h.durable("too-much", |_: Value, ctx: DurableContext| async move {
         for i in 0..5u32 {
-            ctx.step(move |_| async move { Ok(format!("{i}{}", "y".repeat(20_000))) }).name("chunk").await?;
+            ctx.step(move |_| async move { Ok(format!("{i}{}", "y".repeat(20_000))) })
+                .name("chunk")
+                .await?;
         }
         Ok(0)
     });
@@ -250,18 +358,44 @@ async fn limits_are_enforced_with_aws_errors() {
         let (_, o) = h.run(f, json!({})).await;
         assert_eq!(o.status, ExecStatus::Failed, "{f}: {o:?}");
         let e = o.error.unwrap();
-        assert_eq!(e.error_type.as_deref(), Some("CheckpointFailedError"), "{f}: {e:?}");
+        assert_eq!(
+            e.error_type.as_deref(),
+            Some("CheckpointFailedError"),
+            "{f}: {e:?}"
+        );
     }
     // execution input over 256 KiB
     let big = format!("\"{}\"", "z".repeat(300 * 1024));
-    let err = h.svc.start_with("slow", big.clone(), StartOptions::default()).await.unwrap_err();
+    let err = h
+        .svc
+        .start_with("slow", big.clone(), StartOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::RequestTooLarge);
-    let err = h.client.invoke().function_name("slow").invocation_type(InvocationType::Event).payload(Blob::new(big.into_bytes())).send().await.unwrap_err();
-    assert!(format!("{err:?}").contains("RequestTooLargeException"), "{err:?}");
+    let err = h
+        .client
+        .invoke()
+        .function_name("slow")
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(big.into_bytes()))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:?}").contains("RequestTooLargeException"),
+        "{err:?}"
+    );
     // ExecutionTimeout
     let arn = h
         .svc
-        .start_with("slow", "{}".into(), StartOptions { timeout: Some(Duration::from_secs(1)), ..Default::default() })
+        .start_with(
+            "slow",
+            "{}".into(),
+            StartOptions {
+                timeout: Some(Duration::from_secs(1)),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let o = h.svc.wait(&arn, Duration::from_secs(20)).await.unwrap();

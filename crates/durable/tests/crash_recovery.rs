@@ -12,16 +12,34 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{ExecutionStatus, InvocationType};
 use serde_json::{json, Value};
 
-fn spawn_host(dir: &Path) -> (Child, String) {
+/// The host process; SIGKILLed and reaped when dropped (also when a test fails).
+struct Host(Child);
+
+impl Host {
+    fn kill(&mut self) {
+        let _ = self.0.kill(); // SIGKILL
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn_host(dir: &Path) -> (Host, String) {
     let _ = std::fs::remove_file(dir.join("url"));
-    let child = Command::new(env!("CARGO_BIN_EXE_durable-test-host"))
-        .arg(dir)
-        .spawn()
-        .unwrap();
+    let host = Host(
+        Command::new(env!("CARGO_BIN_EXE_durable-test-host"))
+            .arg(dir)
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(url) = std::fs::read_to_string(dir.join("url")) {
-            return (child, url);
+            return (host, url);
         }
         assert!(Instant::now() < deadline, "host did not start");
         std::thread::sleep(Duration::from_millis(20));
@@ -43,7 +61,11 @@ fn count(dir: &Path, line: &str) -> usize {
 async fn wait_for_log(dir: &Path, pred: impl Fn(&[String]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !pred(&log_lines(dir)) {
-        assert!(Instant::now() < deadline, "log never matched: {:?}", log_lines(dir));
+        assert!(
+            Instant::now() < deadline,
+            "log never matched: {:?}",
+            log_lines(dir)
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -63,7 +85,12 @@ async fn start(client: &aws_sdk_lambda::Client, function: &str) -> String {
 async fn wait_done(client: &aws_sdk_lambda::Client, arn: &str) -> (ExecutionStatus, Option<Value>) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let got = client.get_durable_execution().durable_execution_arn(arn).send().await.unwrap();
+        let got = client
+            .get_durable_execution()
+            .durable_execution_arn(arn)
+            .send()
+            .await
+            .unwrap();
         if got.status() != &ExecutionStatus::Running {
             let result = got.result().map(|r| serde_json::from_str(r).unwrap());
             return (got.status().clone(), result);
@@ -94,22 +121,35 @@ async fn executions_survive_sigkill() {
     // make sure the wait's START is committed before the kill
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let h = client.get_durable_execution_history().durable_execution_arn(&wait_arn).send().await.unwrap();
-        if h.events().iter().any(|e| e.event_type().map(|t| t.as_str()) == Some("WaitStarted")) {
+        let h = client
+            .get_durable_execution_history()
+            .durable_execution_arn(&wait_arn)
+            .send()
+            .await
+            .unwrap();
+        if h.events()
+            .iter()
+            .any(|e| e.event_type().map(|t| t.as_str()) == Some("WaitStarted"))
+        {
             break;
         }
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    host.kill().unwrap(); // SIGKILL
-    host.wait().unwrap();
+    host.kill();
     let killed_at = Instant::now();
-    assert!(!log_lines(d).iter().any(|l| l == "after"), "the wait finished before the kill");
+    assert!(
+        !log_lines(d).iter().any(|l| l == "after"),
+        "the wait finished before the kill"
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let (mut host, url) = spawn_host(d);
     let client = durapipe_durable::lambda_client(&url);
-    let cb_line = log_lines(d).into_iter().find(|l| l.starts_with("cb ")).unwrap();
+    let cb_line = log_lines(d)
+        .into_iter()
+        .find(|l| l.starts_with("cb "))
+        .unwrap();
     let cb_id = cb_line.trim_start_matches("cb ").to_owned();
     client
         .send_durable_execution_callback_success()
@@ -119,13 +159,22 @@ async fn executions_survive_sigkill() {
         .await
         .unwrap();
 
-    assert_eq!(wait_done(&client, &step_arn).await, (ExecutionStatus::Succeeded, Some(json!(42))));
-    assert_eq!(wait_done(&client, &wait_arn).await, (ExecutionStatus::Succeeded, Some(json!("woke"))));
+    assert_eq!(
+        wait_done(&client, &step_arn).await,
+        (ExecutionStatus::Succeeded, Some(json!(42)))
+    );
+    assert_eq!(
+        wait_done(&client, &wait_arn).await,
+        (ExecutionStatus::Succeeded, Some(json!("woke")))
+    );
     assert_eq!(
         wait_done(&client, &cb_arn).await,
         (ExecutionStatus::Succeeded, Some(json!({"approved": "ok"})))
     );
-    assert_eq!(wait_done(&client, &parent_arn).await, (ExecutionStatus::Succeeded, Some(json!(42))));
+    assert_eq!(
+        wait_done(&client, &parent_arn).await,
+        (ExecutionStatus::Succeeded, Some(json!(42)))
+    );
     assert!(killed_at.elapsed() < Duration::from_secs(20));
 
     // completed steps never ran again; the interrupted one re-ran
@@ -137,7 +186,12 @@ async fn executions_survive_sigkill() {
     assert_eq!(count(d, "slow-start"), 2);
 
     // the wait fired at its stored due time (3 s after it started), not 3 s after the restart
-    let h = client.get_durable_execution_history().durable_execution_arn(&wait_arn).send().await.unwrap();
+    let h = client
+        .get_durable_execution_history()
+        .durable_execution_arn(&wait_arn)
+        .send()
+        .await
+        .unwrap();
     let ts = |t: &str| {
         h.events()
             .iter()
@@ -149,6 +203,5 @@ async fn executions_survive_sigkill() {
     };
     let slept = ts("WaitSucceeded") - ts("WaitStarted");
     assert!((3.0..3.9).contains(&slept), "wait took {slept} s");
-    host.kill().unwrap();
-    host.wait().unwrap();
+    host.kill();
 }

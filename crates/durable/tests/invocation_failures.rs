@@ -46,7 +46,10 @@ async fn panics_and_timeouts_are_retried_then_fail_clearly() {
     });
     let (_, o) = h.run("hangs", json!({})).await;
     assert_eq!(o.status, ExecStatus::Failed);
-    assert_eq!(o.error.unwrap().error_type.as_deref(), Some("Sandbox.Timedout"));
+    assert_eq!(
+        o.error.unwrap().error_type.as_deref(),
+        Some("Sandbox.Timedout")
+    );
 
     // an input the handler cannot deserialize is an invocation error (the SDK returns Err)
     h.durable("typed", |n: u32, _ctx: DurableContext| async move { Ok(n) });
@@ -54,7 +57,10 @@ async fn panics_and_timeouts_are_retried_then_fail_clearly() {
     assert_eq!(o.status, ExecStatus::Failed, "{o:?}");
 
     // the service still serves
-    h.durable("fine", |_: Value, _ctx: DurableContext| async move { Ok("ok") });
+    h.durable(
+        "fine",
+        |_: Value, _ctx: DurableContext| async move { Ok("ok") },
+    );
     let (_, o) = h.run("fine", json!({})).await;
     assert_eq!(result_json(&o), json!("ok"));
 }

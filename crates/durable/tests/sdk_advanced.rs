@@ -47,7 +47,9 @@ async fn with_retry_retries_the_block_as_a_unit() {
                     if attempt >= 3 {
                         RetryDecision::Stop
                     } else {
-                        RetryDecision::Retry { delay: Duration::from_secs(1) }
+                        RetryDecision::Retry {
+                            delay: Duration::from_secs(1),
+                        }
                     }
                 })
                 .await?;
@@ -87,7 +89,10 @@ async fn parallel_branches_and_combinators() {
             .retry_strategy(|_, _| RetryDecision::Stop)
             .future();
         let settled = ctx.join_all([good, bad]).name("collect").await?;
-        let settled: Vec<bool> = settled.iter().map(|s| matches!(s, Settled::Fulfilled(_))).collect();
+        let settled: Vec<bool> = settled
+            .iter()
+            .map(|s| matches!(s, Settled::Fulfilled(_)))
+            .collect();
         let primary = ctx
             .step(|_| async { Err::<u32, durable::BoxError>("unavailable".into()) })
             .name("primary")
@@ -95,8 +100,14 @@ async fn parallel_branches_and_combinators() {
             .future();
         let fallback = ctx.step(|_| async { Ok(42u32) }).name("fallback").future();
         let winner: u32 = ctx.select_ok([primary, fallback]).name("first-ok").await?;
-        let first = ctx.step(|_| async { Ok("first".to_owned()) }).name("first").future();
-        let second = ctx.step(|_| async { Ok("second".to_owned()) }).name("second").future();
+        let first = ctx
+            .step(|_| async { Ok("first".to_owned()) })
+            .name("first")
+            .future();
+        let second = ctx
+            .step(|_| async { Ok("second".to_owned()) })
+            .name("second")
+            .future();
         let raced: String = ctx.race([first, second]).name("fastest").await?;
         Ok(json!({ "par": par, "all": all, "settled": settled, "winner": winner, "raced": raced }))
     });
@@ -109,7 +120,11 @@ async fn parallel_branches_and_combinators() {
     assert_eq!(r["winner"], json!(42));
     assert!(r["raced"] == json!("first") || r["raced"] == json!("second"));
     for name in ["fan-out", "gather", "collect", "first-ok", "fastest"] {
-        assert_eq!(h.count(&arn, "ContextSucceeded", Some(name)).await, 1, "{name}");
+        assert_eq!(
+            h.count(&arn, "ContextSucceeded", Some(name)).await,
+            1,
+            "{name}"
+        );
     }
     assert_eq!(h.count(&arn, "WaitSucceeded", Some("cooldown")).await, 1);
     assert_eq!(h.count(&arn, "StepFailed", Some("bad")).await, 1);
@@ -144,8 +159,12 @@ fn callback_handler(
     tx: mpsc::UnboundedSender<(String, String)>,
     timeout: Option<Duration>,
     heartbeat: Option<Duration>,
-) -> impl Fn(Value, DurableContext) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, durable::BoxError>> + Send>>
-       + Send
+) -> impl Fn(
+    Value,
+    DurableContext,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Value, durable::BoxError>> + Send>,
+> + Send
        + Sync
        + 'static {
     move |_: Value, ctx: DurableContext| {
@@ -184,18 +203,28 @@ async fn callbacks_complete_through_the_http_apis() {
     // success (with a heartbeat first)
     let arn = h.svc.start("cb", &json!({})).await.unwrap();
     let id = recv_for(&mut rx, &arn).await;
-    h.client.send_durable_execution_callback_heartbeat().callback_id(&id).send().await.unwrap();
+    h.client
+        .send_durable_execution_callback_heartbeat()
+        .callback_id(&id)
+        .send()
+        .await
+        .unwrap();
     h.client
         .send_durable_execution_callback_success()
         .callback_id(&id)
-        .result(aws_sdk_lambda::primitives::Blob::new(br#"{"by":"alice"}"#.to_vec()))
+        .result(aws_sdk_lambda::primitives::Blob::new(
+            br#"{"by":"alice"}"#.to_vec(),
+        ))
         .send()
         .await
         .unwrap();
     let o = h.svc.wait(&arn, Duration::from_secs(30)).await.unwrap();
     assert_eq!(o.status, ExecStatus::Succeeded, "{o:?}");
     assert_eq!(result_json(&o), json!({"approved": {"by": "alice"}}));
-    assert_eq!(h.count(&arn, "CallbackSucceeded", Some("approval")).await, 1);
+    assert_eq!(
+        h.count(&arn, "CallbackSucceeded", Some("approval")).await,
+        1
+    );
     // completing twice is rejected
     let again = h
         .client
@@ -204,7 +233,10 @@ async fn callbacks_complete_through_the_http_apis() {
         .send()
         .await
         .unwrap_err();
-    assert!(format!("{again:?}").contains("InvalidParameterValue"), "{again:?}");
+    assert!(
+        format!("{again:?}").contains("InvalidParameterValue"),
+        "{again:?}"
+    );
     // unknown callback id
     let unknown = h
         .client
@@ -213,7 +245,10 @@ async fn callbacks_complete_through_the_http_apis() {
         .send()
         .await
         .unwrap_err();
-    assert!(format!("{unknown:?}").contains("ResourceNotFound"), "{unknown:?}");
+    assert!(
+        format!("{unknown:?}").contains("ResourceNotFound"),
+        "{unknown:?}"
+    );
 
     // failure
     let arn = h.svc.start("cb", &json!({"n": 2})).await.unwrap();
@@ -240,14 +275,30 @@ async fn callbacks_complete_through_the_http_apis() {
 async fn callback_timeouts_and_heartbeat_timeouts() {
     let h = harness().await;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    h.durable("cb-timeout", callback_handler(tx.clone(), Some(Duration::from_secs(1)), None));
-    h.durable("cb-heartbeat", callback_handler(tx, Some(Duration::from_secs(60)), Some(Duration::from_secs(1))));
+    h.durable(
+        "cb-timeout",
+        callback_handler(tx.clone(), Some(Duration::from_secs(1)), None),
+    );
+    h.durable(
+        "cb-heartbeat",
+        callback_handler(
+            tx,
+            Some(Duration::from_secs(60)),
+            Some(Duration::from_secs(1)),
+        ),
+    );
 
     let (arn, o) = h.run("cb-timeout", json!({})).await;
     let id = recv_for(&mut rx, &arn).await;
     assert_eq!(o.status, ExecStatus::Failed, "{o:?}");
     assert_eq!(h.count(&arn, "CallbackTimedOut", Some("approval")).await, 1);
-    let late = h.client.send_durable_execution_callback_success().callback_id(&id).send().await.unwrap_err();
+    let late = h
+        .client
+        .send_durable_execution_callback_success()
+        .callback_id(&id)
+        .send()
+        .await
+        .unwrap_err();
     assert!(format!("{late:?}").contains("CallbackTimeout"), "{late:?}");
 
     let (arn, o) = h.run("cb-heartbeat", json!({})).await;
@@ -265,8 +316,15 @@ async fn callback_timeouts_and_heartbeat_timeouts() {
         .iter()
         .find(|e| e.event_type().map(|t| t.as_str()) == Some("CallbackTimedOut"))
         .unwrap();
-    let err = timed_out.callback_timed_out_details().unwrap().error().unwrap();
-    assert_eq!(err.payload().unwrap().error_type(), Some("Callback.Heartbeat"));
+    let err = timed_out
+        .callback_timed_out_details()
+        .unwrap()
+        .error()
+        .unwrap();
+    assert_eq!(
+        err.payload().unwrap().error_type(),
+        Some("Callback.Heartbeat")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,17 +356,33 @@ async fn wait_for_callback_and_stop() {
     let o = h.svc.wait(&arn, Duration::from_secs(30)).await.unwrap();
     assert_eq!(o.status, ExecStatus::Succeeded, "{o:?}");
     assert_eq!(result_json(&o), json!("yes"));
-    assert_eq!(h.count(&arn, "ContextSucceeded", Some("await-approval")).await, 1);
+    assert_eq!(
+        h.count(&arn, "ContextSucceeded", Some("await-approval"))
+            .await,
+        1
+    );
 
     // stop while waiting on a callback
     let arn = h.svc.start("wfc", &json!({"again": true})).await.unwrap();
     let _ = rx.recv().await.unwrap();
-    let out = h.client.stop_durable_execution().durable_execution_arn(&arn).send().await.unwrap();
+    let out = h
+        .client
+        .stop_durable_execution()
+        .durable_execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
     let stopped_at = out.stop_timestamp();
     let o = h.svc.wait(&arn, Duration::from_secs(5)).await.unwrap();
     assert_eq!(o.status, ExecStatus::Stopped);
     assert_eq!(h.count(&arn, "ExecutionStopped", None).await, 1);
     // stopping again is idempotent and returns the same time
-    let again = h.client.stop_durable_execution().durable_execution_arn(&arn).send().await.unwrap();
+    let again = h
+        .client
+        .stop_durable_execution()
+        .durable_execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.stop_timestamp(), stopped_at);
 }

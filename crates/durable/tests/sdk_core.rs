@@ -85,7 +85,9 @@ async fn step_retry_honours_its_delay() {
         let v = ctx
             .step(|s| async move {
                 if s.attempt() < 3 {
-                    return Err::<u32, durable::BoxError>(format!("attempt {}", s.attempt()).into());
+                    return Err::<u32, durable::BoxError>(
+                        format!("attempt {}", s.attempt()).into(),
+                    );
                 }
                 Ok(s.attempt())
             })
@@ -94,7 +96,9 @@ async fn step_retry_honours_its_delay() {
                 if attempt >= 3 {
                     RetryDecision::Stop
                 } else {
-                    RetryDecision::Retry { delay: Duration::from_secs(1) }
+                    RetryDecision::Retry {
+                        delay: Duration::from_secs(1),
+                    }
                 }
             })
             .await?;
@@ -104,7 +108,10 @@ async fn step_retry_honours_its_delay() {
     let (arn, o) = h.run("flaky", json!({})).await;
     assert_eq!(o.status, ExecStatus::Succeeded, "{o:?}");
     assert_eq!(result_json(&o), json!(3));
-    assert!(started.elapsed() >= Duration::from_secs(2), "retry delays not honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "retry delays not honoured"
+    );
     // two failed attempts (RETRY with error) then a success
     assert_eq!(h.count(&arn, "StepFailed", Some("flaky")).await, 2);
     assert_eq!(h.count(&arn, "StepSucceeded", Some("flaky")).await, 1);
@@ -122,14 +129,23 @@ async fn chained_invokes_of_plain_and_durable_functions() {
     });
     h.durable("doubler", |v: Value, ctx: DurableContext| async move {
         let n = v["n"].as_i64().unwrap_or(0);
-        let d = ctx.step(move |_| async move { Ok(n * 2) }).name("double").await?;
+        let d = ctx
+            .step(move |_| async move { Ok(n * 2) })
+            .name("double")
+            .await?;
         Ok(json!({ "n": d }))
     });
-    h.durable("durable-failer", |_: Value, _ctx: DurableContext| async move {
-        Err::<Value, durable::BoxError>("child failed".into())
-    });
+    h.durable(
+        "durable-failer",
+        |_: Value, _ctx: DurableContext| async move {
+            Err::<Value, durable::BoxError>("child failed".into())
+        },
+    );
     h.durable("parent", |_: Value, ctx: DurableContext| async move {
-        let up: Value = ctx.invoke("upper", json!({"s": "abc"})).name("upper").await?;
+        let up: Value = ctx
+            .invoke("upper", json!({"s": "abc"}))
+            .name("upper")
+            .await?;
         let rejected = ctx
             .invoke::<Value, _>("reject", json!({}))
             .name("reject")
@@ -137,7 +153,10 @@ async fn chained_invokes_of_plain_and_durable_functions() {
             .map_err(|e| format!("{e:?}"))
             .err();
         let doubled: Value = ctx
-            .invoke("arn:aws:lambda:us-east-1:000000000000:function:doubler:$LATEST", json!({"n": 21}))
+            .invoke(
+                "arn:aws:lambda:us-east-1:000000000000:function:doubler:$LATEST",
+                json!({"n": 21}),
+            )
             .name("doubler")
             .await?;
         let child_failed = ctx
@@ -163,13 +182,36 @@ async fn chained_invokes_of_plain_and_durable_functions() {
     assert_eq!(r["up"], json!({"s": "ABC"}));
     assert_eq!(r["doubled"], json!({"n": 42}));
     assert!(r["rejected"].as_str().unwrap().contains("bad input"), "{r}");
-    assert!(r["child_failed"].as_str().unwrap().contains("child failed"), "{r}");
-    assert!(r["missing"].as_str().unwrap().contains("no-such-function"), "{r}");
-    assert_eq!(h.count(&arn, "ChainedInvokeSucceeded", Some("upper")).await, 1);
-    assert_eq!(h.count(&arn, "ChainedInvokeFailed", Some("reject")).await, 1);
-    assert_eq!(h.count(&arn, "ChainedInvokeSucceeded", Some("doubler")).await, 1);
-    assert_eq!(h.count(&arn, "ChainedInvokeFailed", Some("durable-failer")).await, 1);
-    assert_eq!(h.count(&arn, "ChainedInvokeFailed", Some("missing")).await, 1);
+    assert!(
+        r["child_failed"].as_str().unwrap().contains("child failed"),
+        "{r}"
+    );
+    assert!(
+        r["missing"].as_str().unwrap().contains("no-such-function"),
+        "{r}"
+    );
+    assert_eq!(
+        h.count(&arn, "ChainedInvokeSucceeded", Some("upper")).await,
+        1
+    );
+    assert_eq!(
+        h.count(&arn, "ChainedInvokeFailed", Some("reject")).await,
+        1
+    );
+    assert_eq!(
+        h.count(&arn, "ChainedInvokeSucceeded", Some("doubler"))
+            .await,
+        1
+    );
+    assert_eq!(
+        h.count(&arn, "ChainedInvokeFailed", Some("durable-failer"))
+            .await,
+        1
+    );
+    assert_eq!(
+        h.count(&arn, "ChainedInvokeFailed", Some("missing")).await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,7 +220,10 @@ async fn child_context_and_map() {
     h.durable("ctx", |_: Value, ctx: DurableContext| async move {
         let greeting = ctx
             .run_in_child_context(|child| async move {
-                let name = child.step(|_| async { Ok("world".to_owned()) }).name("fetch-name").await?;
+                let name = child
+                    .step(|_| async { Ok("world".to_owned()) })
+                    .name("fetch-name")
+                    .await?;
                 Ok(format!("hello, {name}"))
             })
             .name("greet")
@@ -204,7 +249,10 @@ async fn child_context_and_map() {
         json!({"greeting": "hello, world", "mapped": ["item-0:10", "item-1:20", "item-2:30"]})
     );
     assert_eq!(h.count(&arn, "ContextSucceeded", Some("greet")).await, 1);
-    assert_eq!(h.count(&arn, "ContextSucceeded", Some("process-all")).await, 1);
+    assert_eq!(
+        h.count(&arn, "ContextSucceeded", Some("process-all")).await,
+        1
+    );
     assert_eq!(h.count(&arn, "StepSucceeded", Some("process")).await, 3);
     assert_eq!(h.count(&arn, "StepSucceeded", Some("fetch-name")).await, 1);
 }

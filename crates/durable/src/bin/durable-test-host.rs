@@ -27,7 +27,11 @@ fn log(dir: &Path, line: &str) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let dir = PathBuf::from(std::env::args().nth(1).context("usage: durable-test-host <data-dir>")?);
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .context("usage: durable-test-host <data-dir>")?,
+    );
     let db = durapipe_sqlite::Database::open(&dir.join("db.sqlite"), &Default::default())?;
     let mut config = Config::default();
     config.limits.backoff_base_ms = 100;
@@ -145,7 +149,10 @@ async fn main() -> anyhow::Result<()> {
                     })
                     .name("parent-first")
                     .await?;
-                    let r: i64 = ctx.invoke("crash-child", json!({"n": 21})).name("child").await?;
+                    let r: i64 = ctx
+                        .invoke("crash-child", json!({"n": 21}))
+                        .name("child")
+                        .await?;
                     Ok(r)
                 }
             },

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::{op_event, payload, error_payload, Action, Env, TargetKind};
+use super::{error_payload, op_event, payload, Action, Env, TargetKind};
 use crate::error::ApiError;
 use crate::model::{
     ErrorObject, ExecStatus, Op, OpAction, OpStatus, OpType, OperationUpdate, TimeFormat,
@@ -65,10 +65,15 @@ fn validate(
     let mut out = Vec::with_capacity(count);
     for (i, u) in updates.into_iter().enumerate() {
         if u.id.is_empty() || u.id.len() > 64 {
-            return Err(ApiError::invalid("Operation Id must be 1 to 64 characters."));
+            return Err(ApiError::invalid(
+                "Operation Id must be 1 to 64 characters.",
+            ));
         }
         let Some(op_type) = OpType::parse(&u.op_type) else {
-            return Err(ApiError::invalid(format!("Invalid operation type {}.", u.op_type)));
+            return Err(ApiError::invalid(format!(
+                "Invalid operation type {}.",
+                u.op_type
+            )));
         };
         let Some(action) = OpAction::parse(&u.action) else {
             return Err(ApiError::invalid(format!(
@@ -84,9 +89,15 @@ fn validate(
         });
         if let Some(existing) = state.op(&u.id) {
             let same = existing.op_type == op_type
-                && u.sub_type.as_ref().is_none_or(|s| existing.sub_type.as_ref() == Some(s))
-                && u.name.as_ref().is_none_or(|n| existing.name.as_ref() == Some(n))
-                && u.parent_id.as_ref().is_none_or(|p| existing.parent_id.as_ref() == Some(p));
+                && u.sub_type
+                    .as_ref()
+                    .is_none_or(|s| existing.sub_type.as_ref() == Some(s))
+                && u.name
+                    .as_ref()
+                    .is_none_or(|n| existing.name.as_ref() == Some(n))
+                && u.parent_id
+                    .as_ref()
+                    .is_none_or(|p| existing.parent_id.as_ref() == Some(p));
             if !same {
                 return Err(ApiError::invalid(format!(
                     "Inconsistent operation type, subtype, name or parent for operation {}.",
@@ -156,7 +167,11 @@ fn validate(
                 }
             }
             (OpType::Wait, OpAction::Start) if status.is_none() => {
-                if u.wait_options.as_ref().and_then(|w| w.wait_seconds).is_none_or(|s| s < 0) {
+                if u.wait_options
+                    .as_ref()
+                    .and_then(|w| w.wait_seconds)
+                    .is_none_or(|s| s < 0)
+                {
                     return Err(ApiError::invalid("Invalid WaitOptions for WAIT START."));
                 }
                 OpStatus::Started
@@ -175,7 +190,11 @@ fn validate(
                         "ChainedInvokeOptions.FunctionName is required.",
                     ));
                 };
-                check_size("Chained invoke input", &u.payload, limits.max_invoke_payload_bytes)?;
+                check_size(
+                    "Chained invoke input",
+                    &u.payload,
+                    limits.max_invoke_payload_bytes,
+                )?;
                 target = (env.resolve)(&name);
                 if target.is_some() {
                     OpStatus::Started
@@ -185,7 +204,9 @@ fn validate(
             }
             (OpType::Context, OpAction::Start) => {
                 if status.is_some() {
-                    return Err(ApiError::invalid("Cannot start a CONTEXT that already exist."));
+                    return Err(ApiError::invalid(
+                        "Cannot start a CONTEXT that already exist.",
+                    ));
                 }
                 OpStatus::Started
             }
@@ -260,7 +281,8 @@ fn apply_update(state: &mut ExecutionState, c: Checked, env: &Env<'_>) -> Option
         op.sub_type = u.sub_type.clone();
         state.insert_op(op);
     }
-    let added = u.payload.as_ref().map_or(0, String::len) + u.error.as_ref().map_or(0, ErrorObject::size);
+    let added =
+        u.payload.as_ref().map_or(0, String::len) + u.error.as_ref().map_or(0, ErrorObject::size);
     {
         let m = state.meta_mut();
         m.change_seq += 1;
@@ -292,10 +314,22 @@ fn apply_update(state: &mut ExecutionState, c: Checked, env: &Env<'_>) -> Option
             let retry = json!({ "CurrentAttempt": op.attempt, "NextAttemptDelaySeconds": delay });
             if op.error.is_some() {
                 let e = error_payload(&op.error);
-                ("StepFailed", Some(("StepFailedDetails", json!({ "Error": e, "RetryDetails": retry }))))
+                (
+                    "StepFailed",
+                    Some((
+                        "StepFailedDetails",
+                        json!({ "Error": e, "RetryDetails": retry }),
+                    )),
+                )
             } else {
                 let r = payload(&op.result);
-                ("StepSucceeded", Some(("StepSucceededDetails", json!({ "Result": r, "RetryDetails": retry }))))
+                (
+                    "StepSucceeded",
+                    Some((
+                        "StepSucceededDetails",
+                        json!({ "Result": r, "RetryDetails": retry }),
+                    )),
+                )
             }
         }
         (OpType::Step, OpAction::Succeed) => {
@@ -307,7 +341,13 @@ fn apply_update(state: &mut ExecutionState, c: Checked, env: &Env<'_>) -> Option
             op.end_ms = Some(now);
             let retry = json!({ "CurrentAttempt": op.attempt });
             let r = payload(&op.result);
-            ("StepSucceeded", Some(("StepSucceededDetails", json!({ "Result": r, "RetryDetails": retry }))))
+            (
+                "StepSucceeded",
+                Some((
+                    "StepSucceededDetails",
+                    json!({ "Result": r, "RetryDetails": retry }),
+                )),
+            )
         }
         (OpType::Step, _) => {
             op.status = OpStatus::Failed;
@@ -317,22 +357,41 @@ fn apply_update(state: &mut ExecutionState, c: Checked, env: &Env<'_>) -> Option
             op.end_ms = Some(now);
             let retry = json!({ "CurrentAttempt": op.attempt });
             let e = error_payload(&op.error);
-            ("StepFailed", Some(("StepFailedDetails", json!({ "Error": e, "RetryDetails": retry }))))
+            (
+                "StepFailed",
+                Some((
+                    "StepFailedDetails",
+                    json!({ "Error": e, "RetryDetails": retry }),
+                )),
+            )
         }
         (OpType::Wait, OpAction::Start) => {
-            let secs = u.wait_options.as_ref().and_then(|w| w.wait_seconds).unwrap_or(0);
+            let secs = u
+                .wait_options
+                .as_ref()
+                .and_then(|w| w.wait_seconds)
+                .unwrap_or(0);
             op.status = OpStatus::Started;
             op.wait_seconds = Some(secs);
             op.scheduled_end_ms = Some(now + secs * 1000);
             let end = crate::model::ts(now + secs * 1000, TimeFormat::EpochSeconds);
-            ("WaitStarted", Some(("WaitStartedDetails", json!({ "Duration": secs, "ScheduledEndTimestamp": end }))))
+            (
+                "WaitStarted",
+                Some((
+                    "WaitStartedDetails",
+                    json!({ "Duration": secs, "ScheduledEndTimestamp": end }),
+                )),
+            )
         }
         (OpType::Wait, _) => {
             op.status = OpStatus::Cancelled;
             op.end_ms = Some(now);
             op.error = u.error;
             let e = error_payload(&op.error);
-            ("WaitCancelled", Some(("WaitCancelledDetails", json!({ "Error": e }))))
+            (
+                "WaitCancelled",
+                Some(("WaitCancelledDetails", json!({ "Error": e }))),
+            )
         }
         (OpType::Callback, _) => {
             let opts = u.callback_options.clone().unwrap_or_default();
@@ -353,14 +412,21 @@ fn apply_update(state: &mut ExecutionState, c: Checked, env: &Env<'_>) -> Option
                 .as_ref()
                 .and_then(|o| o.function_name.clone())
                 .unwrap_or_default();
-            let tenant = u.chained_invoke_options.as_ref().and_then(|o| o.tenant_id.clone());
+            let tenant = u
+                .chained_invoke_options
+                .as_ref()
+                .and_then(|o| o.tenant_id.clone());
             op.invoke_input = u.payload.clone();
             op.invoke_tenant = tenant.clone();
             let details = json!({
                 "FunctionName": requested, "TenantId": tenant,
                 "Input": payload(&u.payload), "ExecutedVersion": "$LATEST",
             });
-            let started = op_event(op, "ChainedInvokeStarted", Some(("ChainedInvokeStartedDetails", details)));
+            let started = op_event(
+                op,
+                "ChainedInvokeStarted",
+                Some(("ChainedInvokeStartedDetails", details)),
+            );
             match c.target {
                 Some((function, kind)) => {
                     op.status = OpStatus::Started;
@@ -383,7 +449,11 @@ fn apply_update(state: &mut ExecutionState, c: Checked, env: &Env<'_>) -> Option
                         format!("Function not found: {requested}"),
                     ));
                     let e = error_payload(&op.error);
-                    let failed = op_event(op, "ChainedInvokeFailed", Some(("ChainedInvokeFailedDetails", json!({ "Error": e }))));
+                    let failed = op_event(
+                        op,
+                        "ChainedInvokeFailed",
+                        Some(("ChainedInvokeFailedDetails", json!({ "Error": e }))),
+                    );
                     state.push_event(now, started);
                     state.push_event(now, failed);
                     return None;
@@ -400,14 +470,20 @@ fn apply_update(state: &mut ExecutionState, c: Checked, env: &Env<'_>) -> Option
             op.replay_children = u.context_options.as_ref().and_then(|c| c.replay_children);
             op.end_ms = Some(now);
             let r = payload(&op.result);
-            ("ContextSucceeded", Some(("ContextSucceededDetails", json!({ "Result": r }))))
+            (
+                "ContextSucceeded",
+                Some(("ContextSucceededDetails", json!({ "Result": r }))),
+            )
         }
         (OpType::Context, _) | (OpType::Execution, _) => {
             op.status = OpStatus::Failed;
             op.error = u.error;
             op.end_ms = Some(now);
             let e = error_payload(&op.error);
-            ("ContextFailed", Some(("ContextFailedDetails", json!({ "Error": e }))))
+            (
+                "ContextFailed",
+                Some(("ContextFailedDetails", json!({ "Error": e }))),
+            )
         }
     };
     let event = op_event(op, event_type, details);
@@ -488,7 +564,13 @@ pub(super) fn get_state(
         .filter(|&n| n > 0)
         .unwrap_or(env.limits.state_page_size)
         .min(1_000);
-    let (ops, next) = page(state.ops(), start, limit, env.limits.page_bytes, TimeFormat::EpochSeconds);
+    let (ops, next) = page(
+        state.ops(),
+        start,
+        limit,
+        env.limits.page_bytes,
+        TimeFormat::EpochSeconds,
+    );
     let mut body = json!({ "Operations": ops });
     if let Some(n) = next {
         body["NextMarker"] = json!(n.to_string());

@@ -72,7 +72,13 @@ pub(super) fn invocation_done(
                     state.meta.checkpointed_result.clone()
                 }
                 Some(_) => {
-                    return finish(state, ExecStatus::Failed, None, invalid_output("Result must be a string."), env)
+                    return finish(
+                        state,
+                        ExecStatus::Failed,
+                        None,
+                        invalid_output("Result must be a string."),
+                        env,
+                    )
                 }
             };
             finish(state, ExecStatus::Succeeded, result, None, env)
@@ -142,7 +148,10 @@ fn running_callback(state: &ExecutionState, op_id: &str) -> Result<(), ApiError>
     };
     match op.status {
         OpStatus::Started | OpStatus::Pending if state.meta.status == ExecStatus::Running => Ok(()),
-        OpStatus::TimedOut => Err(ApiError::new(ErrorKind::CallbackTimeout, "Callback timed out.")),
+        OpStatus::TimedOut => Err(ApiError::new(
+            ErrorKind::CallbackTimeout,
+            "Callback timed out.",
+        )),
         _ if state.meta.status != ExecStatus::Running => {
             Err(ApiError::invalid("The durable execution is not running."))
         }
@@ -178,10 +187,18 @@ pub(super) fn callback_complete(
     op.end_ms = Some(now);
     let event = if status == OpStatus::Succeeded {
         let r = payload(&op.result);
-        op_event(op, "CallbackSucceeded", Some(("CallbackSucceededDetails", json!({ "Result": r }))))
+        op_event(
+            op,
+            "CallbackSucceeded",
+            Some(("CallbackSucceededDetails", json!({ "Result": r }))),
+        )
     } else {
         let e = error_payload(&op.error);
-        op_event(op, "CallbackFailed", Some(("CallbackFailedDetails", json!({ "Error": e }))))
+        op_event(
+            op,
+            "CallbackFailed",
+            Some(("CallbackFailedDetails", json!({ "Error": e }))),
+        )
     };
     state.push_event(now, event);
     note_async_change(state, op_id);
@@ -230,19 +247,35 @@ pub(super) fn chained_done(
     let event = match outcome.status {
         OpStatus::Succeeded => {
             let r = payload(&op.result);
-            op_event(op, "ChainedInvokeSucceeded", Some(("ChainedInvokeSucceededDetails", json!({ "Result": r }))))
+            op_event(
+                op,
+                "ChainedInvokeSucceeded",
+                Some(("ChainedInvokeSucceededDetails", json!({ "Result": r }))),
+            )
         }
         OpStatus::TimedOut => {
             let e = error_payload(&op.error);
-            op_event(op, "ChainedInvokeTimedOut", Some(("ChainedInvokeTimedOutDetails", json!({ "Error": e }))))
+            op_event(
+                op,
+                "ChainedInvokeTimedOut",
+                Some(("ChainedInvokeTimedOutDetails", json!({ "Error": e }))),
+            )
         }
         OpStatus::Stopped => {
             let e = error_payload(&op.error);
-            op_event(op, "ChainedInvokeStopped", Some(("ChainedInvokeStoppedDetails", json!({ "Error": e }))))
+            op_event(
+                op,
+                "ChainedInvokeStopped",
+                Some(("ChainedInvokeStoppedDetails", json!({ "Error": e }))),
+            )
         }
         _ => {
             let e = error_payload(&op.error);
-            op_event(op, "ChainedInvokeFailed", Some(("ChainedInvokeFailedDetails", json!({ "Error": e }))))
+            op_event(
+                op,
+                "ChainedInvokeFailed",
+                Some(("ChainedInvokeFailedDetails", json!({ "Error": e }))),
+            )
         }
     };
     let size = op.payload_size() as u64;

@@ -210,15 +210,15 @@ pub fn apply(
         Command::InvocationDone {
             invocation_id,
             outcome,
-        } => Ok(external::invocation_done(state, &invocation_id, outcome, env)),
-        Command::CallbackSucceed { op_id, result } => external::callback_complete(
+        } => Ok(external::invocation_done(
             state,
-            &op_id,
-            OpStatus::Succeeded,
-            result,
-            None,
+            &invocation_id,
+            outcome,
             env,
-        ),
+        )),
+        Command::CallbackSucceed { op_id, result } => {
+            external::callback_complete(state, &op_id, OpStatus::Succeeded, result, None, env)
+        }
         Command::CallbackFail { op_id, error } => {
             external::callback_complete(state, &op_id, OpStatus::Failed, None, Some(error), env)
         }
@@ -365,7 +365,11 @@ pub(crate) fn fire_timers(state: &mut ExecutionState, now: i64) -> bool {
                 op.status = OpStatus::Succeeded;
                 op.end_ms = Some(now);
                 let d = op.wait_seconds;
-                op_event(op, "WaitSucceeded", Some(("WaitSucceededDetails", json!({ "Duration": d }))))
+                op_event(
+                    op,
+                    "WaitSucceeded",
+                    Some(("WaitSucceededDetails", json!({ "Duration": d }))),
+                )
             }
             OpType::Step => {
                 op.status = OpStatus::Ready;
@@ -382,7 +386,11 @@ pub(crate) fn fire_timers(state: &mut ExecutionState, now: i64) -> bool {
                 op.status = OpStatus::TimedOut;
                 op.end_ms = Some(now);
                 let err = error_payload(&op.error);
-                op_event(op, "CallbackTimedOut", Some(("CallbackTimedOutDetails", json!({ "Error": err }))))
+                op_event(
+                    op,
+                    "CallbackTimedOut",
+                    Some(("CallbackTimedOutDetails", json!({ "Error": err }))),
+                )
             }
         };
         if !event.is_null() {
@@ -551,7 +559,6 @@ fn recover(state: &mut ExecutionState, env: &Env<'_>) -> Vec<Action> {
     actions
 }
 
-
 /// What a new execution is made of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartParams {
@@ -615,7 +622,13 @@ pub fn new_execution(p: StartParams, now_ms: i64) -> ExecutionState {
         stored_bytes: p.input.len() as u64,
     };
     let mut state = ExecutionState::from_parts(meta, Vec::new());
-    let mut op = Op::new(p.id.clone(), 0, OpType::Execution, OpStatus::Started, now_ms);
+    let mut op = Op::new(
+        p.id.clone(),
+        0,
+        OpType::Execution,
+        OpStatus::Started,
+        now_ms,
+    );
     op.name = Some(p.name);
     op.input_payload = Some(p.input.clone());
     state.insert_op(op);

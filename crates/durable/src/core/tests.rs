@@ -26,7 +26,8 @@ struct T {
 impl T {
     fn new() -> Self {
         let p = StartParams {
-            arn: "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST/durable-execution/n/1".into(),
+            arn: "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST/durable-execution/n/1"
+                .into(),
             function_name: "f".into(),
             name: "n".into(),
             id: "1".into(),
@@ -61,7 +62,9 @@ impl T {
         let actions = self.apply(Command::Kick).unwrap();
         self.state.take_delta();
         match actions.as_slice() {
-            [Action::Invoke { envelope, .. }] => envelope["CheckpointToken"].as_str().unwrap().to_owned(),
+            [Action::Invoke { envelope, .. }] => {
+                envelope["CheckpointToken"].as_str().unwrap().to_owned()
+            }
             other => panic!("expected an invocation, got {other:?}"),
         }
     }
@@ -100,26 +103,86 @@ fn inv_of(token: &str) -> String {
 fn checkpoint_transitions_table() {
     // (updates, expected statuses of op "a" after the request, or the error message prefix)
     let cases: Vec<(Value, Result<&str, &str>)> = vec![
-        (json!([{"Id":"a","Type":"STEP","Action":"START"}]), Ok("STARTED")),
-        (json!([{"Id":"a","Type":"STEP","Action":"START"},{"Id":"a","Type":"STEP","Action":"SUCCEED","Payload":"1"}]), Ok("SUCCEEDED")),
-        (json!([{"Id":"a","Type":"STEP","Action":"SUCCEED","Payload":"1"}]), Ok("SUCCEEDED")),
-        (json!([{"Id":"a","Type":"STEP","Action":"RETRY","StepOptions":{"NextAttemptDelaySeconds":2}}]), Ok("PENDING")),
-        (json!([{"Id":"a","Type":"STEP","Action":"RETRY"}]), Err("Invalid StepOptions")),
-        (json!([{"Id":"a","Type":"STEP","Action":"SUCCEED","Error":{"ErrorMessage":"x"}}]), Err("Cannot provide an Error")),
-        (json!([{"Id":"a","Type":"STEP","Action":"FAIL","Payload":"1"}]), Err("Cannot provide a Payload")),
-        (json!([{"Id":"a","Type":"STEP","Action":"START"},{"Id":"a","Type":"STEP","Action":"START"}]), Err("Invalid current STEP state to start")),
-        (json!([{"Id":"a","Type":"WAIT","Action":"START","WaitOptions":{"WaitSeconds":0}}]), Ok("STARTED")),
-        (json!([{"Id":"a","Type":"WAIT","Action":"START"}]), Err("Invalid WaitOptions")),
-        (json!([{"Id":"a","Type":"WAIT","Action":"SUCCEED"}]), Err("Invalid action for WAIT")),
-        (json!([{"Id":"a","Type":"CALLBACK","Action":"START"}]), Ok("STARTED")),
-        (json!([{"Id":"a","Type":"CHAINED_INVOKE","Action":"START","ChainedInvokeOptions":{"FunctionName":"plain"}}]), Ok("STARTED")),
-        (json!([{"Id":"a","Type":"CHAINED_INVOKE","Action":"START","ChainedInvokeOptions":{"FunctionName":"ghost"}}]), Ok("FAILED")),
-        (json!([{"Id":"a","Type":"CHAINED_INVOKE","Action":"START"}]), Err("ChainedInvokeOptions.FunctionName")),
-        (json!([{"Id":"a","Type":"CONTEXT","Action":"START"},{"Id":"b","ParentId":"a","Type":"STEP","Action":"START"}]), Ok("STARTED")),
-        (json!([{"Id":"b","ParentId":"zz","Type":"STEP","Action":"START"}]), Err("Invalid parent")),
-        (json!([{"Id":"a","Type":"CONTEXT","Action":"START"},{"Id":"a","Type":"CONTEXT","Action":"START"}]), Err("Cannot start a CONTEXT")),
-        (json!([{"Id":"a","Type":"BOGUS","Action":"START"}]), Err("Invalid operation type")),
-        (json!([{"Id":"a","Type":"STEP","Action":"START"},{"Id":"a","Type":"WAIT","Action":"START","WaitOptions":{"WaitSeconds":1}}]), Err("Invalid")),
+        (
+            json!([{"Id":"a","Type":"STEP","Action":"START"}]),
+            Ok("STARTED"),
+        ),
+        (
+            json!([{"Id":"a","Type":"STEP","Action":"START"},{"Id":"a","Type":"STEP","Action":"SUCCEED","Payload":"1"}]),
+            Ok("SUCCEEDED"),
+        ),
+        (
+            json!([{"Id":"a","Type":"STEP","Action":"SUCCEED","Payload":"1"}]),
+            Ok("SUCCEEDED"),
+        ),
+        (
+            json!([{"Id":"a","Type":"STEP","Action":"RETRY","StepOptions":{"NextAttemptDelaySeconds":2}}]),
+            Ok("PENDING"),
+        ),
+        (
+            json!([{"Id":"a","Type":"STEP","Action":"RETRY"}]),
+            Err("Invalid StepOptions"),
+        ),
+        (
+            json!([{"Id":"a","Type":"STEP","Action":"SUCCEED","Error":{"ErrorMessage":"x"}}]),
+            Err("Cannot provide an Error"),
+        ),
+        (
+            json!([{"Id":"a","Type":"STEP","Action":"FAIL","Payload":"1"}]),
+            Err("Cannot provide a Payload"),
+        ),
+        (
+            json!([{"Id":"a","Type":"STEP","Action":"START"},{"Id":"a","Type":"STEP","Action":"START"}]),
+            Err("Invalid current STEP state to start"),
+        ),
+        (
+            json!([{"Id":"a","Type":"WAIT","Action":"START","WaitOptions":{"WaitSeconds":0}}]),
+            Ok("STARTED"),
+        ),
+        (
+            json!([{"Id":"a","Type":"WAIT","Action":"START"}]),
+            Err("Invalid WaitOptions"),
+        ),
+        (
+            json!([{"Id":"a","Type":"WAIT","Action":"SUCCEED"}]),
+            Err("Invalid action for WAIT"),
+        ),
+        (
+            json!([{"Id":"a","Type":"CALLBACK","Action":"START"}]),
+            Ok("STARTED"),
+        ),
+        (
+            json!([{"Id":"a","Type":"CHAINED_INVOKE","Action":"START","ChainedInvokeOptions":{"FunctionName":"plain"}}]),
+            Ok("STARTED"),
+        ),
+        (
+            json!([{"Id":"a","Type":"CHAINED_INVOKE","Action":"START","ChainedInvokeOptions":{"FunctionName":"ghost"}}]),
+            Ok("FAILED"),
+        ),
+        (
+            json!([{"Id":"a","Type":"CHAINED_INVOKE","Action":"START"}]),
+            Err("ChainedInvokeOptions.FunctionName"),
+        ),
+        (
+            json!([{"Id":"a","Type":"CONTEXT","Action":"START"},{"Id":"b","ParentId":"a","Type":"STEP","Action":"START"}]),
+            Ok("STARTED"),
+        ),
+        (
+            json!([{"Id":"b","ParentId":"zz","Type":"STEP","Action":"START"}]),
+            Err("Invalid parent"),
+        ),
+        (
+            json!([{"Id":"a","Type":"CONTEXT","Action":"START"},{"Id":"a","Type":"CONTEXT","Action":"START"}]),
+            Err("Cannot start a CONTEXT"),
+        ),
+        (
+            json!([{"Id":"a","Type":"BOGUS","Action":"START"}]),
+            Err("Invalid operation type"),
+        ),
+        (
+            json!([{"Id":"a","Type":"STEP","Action":"START"},{"Id":"a","Type":"WAIT","Action":"START","WaitOptions":{"WaitSeconds":1}}]),
+            Err("Invalid"),
+        ),
     ];
     for (updates, expected) in cases {
         let mut t = T::new();
@@ -137,8 +200,15 @@ fn checkpoint_transitions_table() {
                 let e = got.unwrap_err();
                 assert_eq!(e.kind, crate::ErrorKind::InvalidParameterValue, "{updates}");
                 assert!(e.message.starts_with(prefix), "{updates}: {}", e.message);
-                assert_eq!(t.state.meta.token_seq, before, "a rejected checkpoint must not rotate");
-                assert_eq!(t.status("a"), "ABSENT", "a rejected request is all-or-nothing");
+                assert_eq!(
+                    t.state.meta.token_seq, before,
+                    "a rejected checkpoint must not rotate"
+                );
+                assert_eq!(
+                    t.status("a"),
+                    "ABSENT",
+                    "a rejected request is all-or-nothing"
+                );
                 assert!(!t.state.has_delta());
             }
         }
@@ -149,17 +219,34 @@ fn checkpoint_transitions_table() {
 fn tokens_rotate_stale_ones_fail_and_client_token_replays() {
     let mut t = T::new();
     let t0 = t.invoke();
-    let r1 = t.checkpoint(&t0, "c1", json!([{"Id":"a","Type":"STEP","Action":"START"}])).unwrap();
+    let r1 = t
+        .checkpoint(
+            &t0,
+            "c1",
+            json!([{"Id":"a","Type":"STEP","Action":"START"}]),
+        )
+        .unwrap();
     let t1 = r1["CheckpointToken"].as_str().unwrap().to_owned();
     assert_ne!(t0, t1);
     // replay of the same request (same ClientToken and inbound token): byte-identical response
-    let replay = t.checkpoint(&t0, "c1", json!([{"Id":"a","Type":"STEP","Action":"START"}])).unwrap();
+    let replay = t
+        .checkpoint(
+            &t0,
+            "c1",
+            json!([{"Id":"a","Type":"STEP","Action":"START"}]),
+        )
+        .unwrap();
     assert_eq!(replay, r1);
     // a new request with the old token is stale
     let e = t.checkpoint(&t0, "c2", json!([])).unwrap_err();
     assert!(e.message.starts_with("Invalid Checkpoint Token"));
     // the current token works
-    t.checkpoint(&t1, "c3", json!([{"Id":"a","Type":"STEP","Action":"SUCCEED","Payload":"5"}])).unwrap();
+    t.checkpoint(
+        &t1,
+        "c3",
+        json!([{"Id":"a","Type":"STEP","Action":"SUCCEED","Payload":"5"}]),
+    )
+    .unwrap();
     // after the invocation ends, its tokens are fenced
     let inv = inv_of(&t1);
     t.done(&inv, json!({"Status":"PENDING"}));
@@ -172,7 +259,13 @@ fn tokens_rotate_stale_ones_fail_and_client_token_replays() {
 fn callback_start_response_carries_the_callback_id() {
     let mut t = T::new();
     let tok = t.invoke();
-    let r = t.checkpoint(&tok, "c", json!([{"Id":"cb","Type":"CALLBACK","Action":"START","SubType":"Callback"}])).unwrap();
+    let r = t
+        .checkpoint(
+            &tok,
+            "c",
+            json!([{"Id":"cb","Type":"CALLBACK","Action":"START","SubType":"Callback"}]),
+        )
+        .unwrap();
     let op = &r["NewExecutionState"]["Operations"][0];
     let id = op["CallbackDetails"]["CallbackId"].as_str().unwrap();
     assert_eq!(crate::state::decode_callback_id(id).unwrap().1, "cb");
@@ -187,17 +280,28 @@ fn timers_fire_and_trigger_reinvocation() {
         {"Id":"s","Type":"STEP","Action":"RETRY","StepOptions":{"NextAttemptDelaySeconds":2}},
         {"Id":"cb","Type":"CALLBACK","Action":"START","CallbackOptions":{"TimeoutSeconds":10,"HeartbeatTimeoutSeconds":3}}
     ])).unwrap();
-    assert!(t.done(&inv_of(&tok), json!({"Status":"PENDING"})).is_empty(), "outstanding work: go idle");
+    assert!(
+        t.done(&inv_of(&tok), json!({"Status":"PENDING"}))
+            .is_empty(),
+        "outstanding work: go idle"
+    );
     assert_eq!(next_due(&t.state), Some(NOW + 2_000));
     t.now = NOW + 2_000;
     let actions = t.apply(Command::Tick).unwrap();
-    assert!(matches!(actions.as_slice(), [Action::Invoke { .. }]), "{actions:?}");
+    assert!(
+        matches!(actions.as_slice(), [Action::Invoke { .. }]),
+        "{actions:?}"
+    );
     assert_eq!(t.status("s"), "READY");
     assert_eq!(t.status("w"), "STARTED");
     // heartbeat pushes the heartbeat deadline
     t.now = NOW + 2_500;
-    t.apply(Command::CallbackHeartbeat { op_id: "cb".into() }).unwrap();
-    assert_eq!(t.state.op("cb").unwrap().cb_heartbeat_deadline_ms, Some(NOW + 5_500));
+    t.apply(Command::CallbackHeartbeat { op_id: "cb".into() })
+        .unwrap();
+    assert_eq!(
+        t.state.op("cb").unwrap().cb_heartbeat_deadline_ms,
+        Some(NOW + 5_500)
+    );
     t.now = NOW + 5_000;
     t.apply(Command::Tick).unwrap();
     assert_eq!(t.status("w"), "SUCCEEDED");
@@ -205,7 +309,14 @@ fn timers_fire_and_trigger_reinvocation() {
     t.apply(Command::Tick).unwrap();
     assert_eq!(t.status("cb"), "TIMED_OUT");
     assert_eq!(
-        t.state.op("cb").unwrap().error.as_ref().unwrap().error_type.as_deref(),
+        t.state
+            .op("cb")
+            .unwrap()
+            .error
+            .as_ref()
+            .unwrap()
+            .error_type
+            .as_deref(),
         Some("Callback.Heartbeat")
     );
 }
@@ -215,19 +326,32 @@ fn reinvocation_rule_after_pending() {
     // async change during the invocation ⇒ re-invoke at once
     let mut t = T::new();
     let tok = t.invoke();
-    t.checkpoint(&tok, "c", json!([{"Id":"cb","Type":"CALLBACK","Action":"START"}])).unwrap();
-    t.apply(Command::CallbackSucceed { op_id: "cb".into(), result: Some("1".into()) }).unwrap();
+    t.checkpoint(
+        &tok,
+        "c",
+        json!([{"Id":"cb","Type":"CALLBACK","Action":"START"}]),
+    )
+    .unwrap();
+    t.apply(Command::CallbackSucceed {
+        op_id: "cb".into(),
+        result: Some("1".into()),
+    })
+    .unwrap();
     let a = t.done(&inv_of(&tok), json!({"Status":"PENDING"}));
     assert!(matches!(a.as_slice(), [Action::Invoke { .. }]));
     // PENDING with nothing pending: retried with backoff, then FAILED
     let mut t = T::new();
     t.limits.max_invalid_pending = 1;
     let tok = t.invoke();
-    assert!(t.done(&inv_of(&tok), json!({"Status":"PENDING"})).is_empty());
+    assert!(t
+        .done(&inv_of(&tok), json!({"Status":"PENDING"}))
+        .is_empty());
     assert!(t.state.meta.next_invoke_ms.is_some());
     t.now = t.state.meta.next_invoke_ms.unwrap();
     let a = t.apply(Command::Tick).unwrap();
-    let Some(Action::Invoke { invocation_id, .. }) = a.first() else { panic!("{a:?}") };
+    let Some(Action::Invoke { invocation_id, .. }) = a.first() else {
+        panic!("{a:?}")
+    };
     let a = t.done(&invocation_id.clone(), json!({"Status":"PENDING"}));
     assert!(matches!(a.first(), Some(Action::Finished(o)) if o.status == ExecStatus::Failed));
 }
@@ -235,10 +359,26 @@ fn reinvocation_rule_after_pending() {
 #[test]
 fn invocation_outputs_table() {
     let cases = vec![
-        (json!({"Status":"SUCCEEDED","Result":"\"ab\""}), ExecStatus::Succeeded, Some("\"ab\"")),
-        (json!({"Status":"FAILED","Error":{"ErrorType":"E","ErrorMessage":"m"}}), ExecStatus::Failed, None),
-        (json!({"Status":"SUCCEEDED","Error":{"ErrorMessage":"m"}}), ExecStatus::Failed, None),
-        (json!({"Status":"FAILED","Result":"1"}), ExecStatus::Failed, None),
+        (
+            json!({"Status":"SUCCEEDED","Result":"\"ab\""}),
+            ExecStatus::Succeeded,
+            Some("\"ab\""),
+        ),
+        (
+            json!({"Status":"FAILED","Error":{"ErrorType":"E","ErrorMessage":"m"}}),
+            ExecStatus::Failed,
+            None,
+        ),
+        (
+            json!({"Status":"SUCCEEDED","Error":{"ErrorMessage":"m"}}),
+            ExecStatus::Failed,
+            None,
+        ),
+        (
+            json!({"Status":"FAILED","Result":"1"}),
+            ExecStatus::Failed,
+            None,
+        ),
         (json!({"Status":"WHATEVER"}), ExecStatus::Failed, None),
         (json!("not an object"), ExecStatus::Failed, None),
     ];
@@ -246,10 +386,19 @@ fn invocation_outputs_table() {
         let mut t = T::new();
         let tok = t.invoke();
         let a = t.done(&inv_of(&tok), response.clone());
-        let Some(Action::Finished(o)) = a.first() else { panic!("{response}: {a:?}") };
+        let Some(Action::Finished(o)) = a.first() else {
+            panic!("{response}: {a:?}")
+        };
         assert_eq!(o.status, status, "{response}");
         assert_eq!(o.result.as_deref(), result, "{response}");
-        assert_eq!(t.state.op("1").unwrap().status.as_str(), if status == ExecStatus::Succeeded { "SUCCEEDED" } else { "FAILED" });
+        assert_eq!(
+            t.state.op("1").unwrap().status.as_str(),
+            if status == ExecStatus::Succeeded {
+                "SUCCEEDED"
+            } else {
+                "FAILED"
+            }
+        );
     }
 }
 
@@ -262,21 +411,39 @@ fn invocation_failures_back_off_then_fail() {
         let a = t
             .apply(Command::InvocationDone {
                 invocation_id: inv.clone(),
-                outcome: InvocationOutcome::Failed(ErrorObject::new("Runtime.HandlerPanic", "boom")),
+                outcome: InvocationOutcome::Failed(ErrorObject::new(
+                    "Runtime.HandlerPanic",
+                    "boom",
+                )),
             })
             .unwrap();
         if attempt == 3 {
-            let Some(Action::Finished(o)) = a.first() else { panic!("{a:?}") };
+            let Some(Action::Finished(o)) = a.first() else {
+                panic!("{a:?}")
+            };
             assert_eq!(o.status, ExecStatus::Failed);
-            assert!(o.error.as_ref().unwrap().error_message.as_ref().unwrap().contains("3 consecutive"));
+            assert!(o
+                .error
+                .as_ref()
+                .unwrap()
+                .error_message
+                .as_ref()
+                .unwrap()
+                .contains("3 consecutive"));
             break;
         }
         assert!(a.is_empty());
         let due = t.state.meta.next_invoke_ms.unwrap();
-        assert_eq!(due - t.now, t.limits.backoff_base_ms << (attempt - 1), "exponential backoff");
+        assert_eq!(
+            due - t.now,
+            t.limits.backoff_base_ms << (attempt - 1),
+            "exponential backoff"
+        );
         t.now = due;
         let a = t.apply(Command::Tick).unwrap();
-        let Some(Action::Invoke { invocation_id, .. }) = a.first() else { panic!("{a:?}") };
+        let Some(Action::Invoke { invocation_id, .. }) = a.first() else {
+            panic!("{a:?}")
+        };
         inv = invocation_id.clone();
     }
 }
@@ -288,7 +455,9 @@ fn fenced_invocations_and_stop() {
     let a = t.apply(Command::Stop { error: None }).unwrap();
     assert!(matches!(a.get(1), Some(Action::Finished(o)) if o.status == ExecStatus::Stopped));
     // the stopped invocation's result is ignored, its token is dead, callbacks are refused
-    assert!(t.done(&inv_of(&tok), json!({"Status":"SUCCEEDED","Result":"1"})).is_empty());
+    assert!(t
+        .done(&inv_of(&tok), json!({"Status":"SUCCEEDED","Result":"1"}))
+        .is_empty());
     assert_eq!(t.state.meta.status, ExecStatus::Stopped);
     assert!(t.checkpoint(&tok, "x", json!([])).is_err());
     assert_eq!(t.apply(Command::Tick).unwrap(), vec![]);
@@ -300,16 +469,28 @@ fn execution_timeout_and_limits() {
     let tok = t.invoke();
     t.limits.max_operations = 2;
     let e = t
-        .checkpoint(&tok, "c", json!([
-            {"Id":"a","Type":"STEP","Action":"START"},
-            {"Id":"b","Type":"STEP","Action":"START"},
-            {"Id":"c","Type":"STEP","Action":"START"}
-        ]))
+        .checkpoint(
+            &tok,
+            "c",
+            json!([
+                {"Id":"a","Type":"STEP","Action":"START"},
+                {"Id":"b","Type":"STEP","Action":"START"},
+                {"Id":"c","Type":"STEP","Action":"START"}
+            ]),
+        )
         .unwrap_err();
-    assert!(e.message.contains("maximum number of operations (2)"), "{}", e.message);
+    assert!(
+        e.message.contains("maximum number of operations (2)"),
+        "{}",
+        e.message
+    );
     let big = "x".repeat(t.limits.max_result_bytes + 1);
     let e = t
-        .checkpoint(&tok, "c", json!([{"Id":"a","Type":"STEP","Action":"SUCCEED","Payload": big}]))
+        .checkpoint(
+            &tok,
+            "c",
+            json!([{"Id":"a","Type":"STEP","Action":"SUCCEED","Payload": big}]),
+        )
         .unwrap_err();
     assert!(e.message.contains("exceeds the maximum"), "{}", e.message);
     assert_eq!(Limits::default().max_operations, 3_000);
@@ -327,9 +508,15 @@ fn chained_invoke_dispatch_and_completion() {
         {"Id":"i","Type":"CHAINED_INVOKE","Action":"START","Payload":"{\"n\":1}","ChainedInvokeOptions":{"FunctionName":"arn:aws:lambda:us-east-1:000000000000:function:child"}}
     ])).unwrap();
     let a = t
-        .apply(Command::Checkpoint { token: tok.clone(), client_token: None, updates })
+        .apply(Command::Checkpoint {
+            token: tok.clone(),
+            client_token: None,
+            updates,
+        })
         .unwrap();
-    assert!(matches!(a.get(1), Some(Action::Dispatch { function, kind: TargetKind::Durable, payload, .. }) if function == "child" && payload == "{\"n\":1}"));
+    assert!(
+        matches!(a.get(1), Some(Action::Dispatch { function, kind: TargetKind::Durable, payload, .. }) if function == "child" && payload == "{\"n\":1}")
+    );
     t.done(&inv_of(&tok), json!({"Status":"PENDING"}));
     // recovery re-dispatches it
     let a = t.apply(Command::Recover).unwrap();
@@ -338,12 +525,20 @@ fn chained_invoke_dispatch_and_completion() {
     let a = t
         .apply(Command::ChainedDone {
             op_id: "i".into(),
-            outcome: ChainedOutcome { status: OpStatus::Succeeded, result: Some("2".into()), error: None },
+            outcome: ChainedOutcome {
+                status: OpStatus::Succeeded,
+                result: Some("2".into()),
+                error: None,
+            },
         })
         .unwrap();
     assert!(a.is_empty(), "an invocation is already in flight");
     assert!(t.state.meta.needs_reinvoke);
-    let op = t.state.op("i").unwrap().to_wire(crate::model::TimeFormat::EpochSeconds);
+    let op = t
+        .state
+        .op("i")
+        .unwrap()
+        .to_wire(crate::model::TimeFormat::EpochSeconds);
     assert_eq!(op["ChainedInvokeDetails"]["Result"], json!("2"));
 }
 
@@ -352,16 +547,35 @@ fn state_pages_by_offset_with_execution_first() {
     let mut t = T::new();
     t.limits.state_page_size = 2;
     let tok = t.invoke();
-    let ups: Vec<Value> = (0..4).map(|i| json!({"Id": format!("s{i}"), "Type":"STEP","Action":"START"})).collect();
+    let ups: Vec<Value> = (0..4)
+        .map(|i| json!({"Id": format!("s{i}"), "Type":"STEP","Action":"START"}))
+        .collect();
     let r = t.checkpoint(&tok, "c", Value::Array(ups)).unwrap();
     let tok = r["CheckpointToken"].as_str().unwrap().to_owned();
     let mut ids = Vec::new();
     let mut marker = None;
     loop {
-        let a = t.apply(Command::GetState { token: tok.clone(), marker: marker.clone(), max_items: None }).unwrap();
-        let Some(Action::Reply(body)) = a.first() else { panic!() };
-        ids.extend(body["Operations"].as_array().unwrap().iter().map(|o| o["Id"].as_str().unwrap().to_owned()));
-        marker = body.get("NextMarker").and_then(Value::as_str).map(str::to_owned);
+        let a = t
+            .apply(Command::GetState {
+                token: tok.clone(),
+                marker: marker.clone(),
+                max_items: None,
+            })
+            .unwrap();
+        let Some(Action::Reply(body)) = a.first() else {
+            panic!()
+        };
+        ids.extend(
+            body["Operations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["Id"].as_str().unwrap().to_owned()),
+        );
+        marker = body
+            .get("NextMarker")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         if marker.is_none() {
             break;
         }

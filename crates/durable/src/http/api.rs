@@ -43,7 +43,9 @@ fn time_param(req: &Request, key: &str) -> Result<Option<i64>, ApiError> {
     }
     let t = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
         .map_err(|_| ApiError::invalid(format!("Invalid {key}.")))?;
-    Ok(Some(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)))
+    Ok(Some(
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
+    ))
 }
 
 fn error_object(req: &Request) -> Result<Option<ErrorObject>, ApiError> {
@@ -56,10 +58,15 @@ fn error_object(req: &Request) -> Result<Option<ErrorObject>, ApiError> {
 }
 
 /// `/2025-12-01/...`
-pub(super) async fn durable(svc: &DurableService, req: Request) -> Result<Response<Body>, ApiError> {
+pub(super) async fn durable(
+    svc: &DurableService,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     match (&req.method, segs.as_slice()) {
-        (&Method::POST, ["durable-executions", arn, "checkpoint"]) => checkpoint(svc, arn, &req).await,
+        (&Method::POST, ["durable-executions", arn, "checkpoint"]) => {
+            checkpoint(svc, arn, &req).await
+        }
         (&Method::GET, ["durable-executions", arn, "state"]) => {
             let token = req
                 .query("CheckpointToken")
@@ -76,7 +83,10 @@ pub(super) async fn durable(svc: &DurableService, req: Request) -> Result<Respon
         (&Method::GET, ["durable-executions", arn, "history"]) => history(svc, arn, &req).await,
         (&Method::POST, ["durable-executions", arn, "stop"]) => {
             let error = error_object(&req)?;
-            ok(svc.command(arn, Command::Stop { error }).await?.unwrap_or(json!({})))
+            ok(svc
+                .command(arn, Command::Stop { error })
+                .await?
+                .unwrap_or(json!({})))
         }
         (&Method::POST, ["durable-execution-callbacks", id, action]) => {
             let (arn, op_id) =
@@ -111,14 +121,21 @@ pub(super) async fn durable(svc: &DurableService, req: Request) -> Result<Respon
     }
 }
 
-async fn checkpoint(svc: &DurableService, arn: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn checkpoint(
+    svc: &DurableService,
+    arn: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
     let body = req.json_body()?;
     let token = body
         .get("CheckpointToken")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::invalid("CheckpointToken is required."))?
         .to_owned();
-    let client_token = body.get("ClientToken").and_then(Value::as_str).map(str::to_owned);
+    let client_token = body
+        .get("ClientToken")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let updates: Vec<OperationUpdate> = match body.get("Updates") {
         None | Some(Value::Null) => Vec::new(),
         Some(u) => serde_json::from_value(u.clone())
@@ -146,7 +163,11 @@ fn summary(svc: &DurableService, m: &crate::state::Meta) -> Value {
     v
 }
 
-async fn get_execution(svc: &DurableService, arn: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn get_execution(
+    svc: &DurableService,
+    arn: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
     let m = svc.meta(arn).await?;
     let mut v = summary(svc, &m);
     v["Version"] = json!(m.qualifier);
@@ -163,13 +184,22 @@ async fn get_execution(svc: &DurableService, arn: &str, req: &Request) -> Result
     ok(v)
 }
 
-async fn history(svc: &DurableService, arn: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn history(
+    svc: &DurableService,
+    arn: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
     svc.meta(arn).await?;
     let offset = match req.query("Marker").filter(|m| !m.is_empty()) {
         None => 0,
-        Some(m) => m.parse().map_err(|_| ApiError::invalid("Invalid Marker."))?,
+        Some(m) => m
+            .parse()
+            .map_err(|_| ApiError::invalid("Invalid Marker."))?,
     };
-    let limit = usize_param(req, "MaxItems")?.filter(|&n| n > 0).unwrap_or(1_000).min(1_000);
+    let limit = usize_param(req, "MaxItems")?
+        .filter(|&n| n > 0)
+        .unwrap_or(1_000)
+        .min(1_000);
     let reverse = bool_param(req, "ReverseOrder").unwrap_or(false);
     let arn = arn.to_owned();
     let (events, more) = svc
@@ -184,21 +214,31 @@ async fn history(svc: &DurableService, arn: &str, req: &Request) -> Result<Respo
     ok(body)
 }
 
-async fn list(svc: &DurableService, function: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn list(
+    svc: &DurableService,
+    function: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
     let name = function_name_of(function)
         .ok_or_else(|| ApiError::invalid("Invalid FunctionName."))?
         .to_owned();
     let mut statuses = Vec::new();
     for s in req.query_all("Statuses") {
         statuses.push(
-            ExecStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("Invalid status {s}.")))?,
+            ExecStatus::parse(s)
+                .ok_or_else(|| ApiError::invalid(format!("Invalid status {s}.")))?,
         );
     }
     let offset = match req.query("Marker").filter(|m| !m.is_empty()) {
         None => 0,
-        Some(m) => m.parse().map_err(|_| ApiError::invalid("Invalid Marker."))?,
+        Some(m) => m
+            .parse()
+            .map_err(|_| ApiError::invalid("Invalid Marker."))?,
     };
-    let limit = usize_param(req, "MaxItems")?.filter(|&n| n > 0).unwrap_or(50).min(1_000);
+    let limit = usize_param(req, "MaxItems")?
+        .filter(|&n| n > 0)
+        .unwrap_or(50)
+        .min(1_000);
     let filter = ListFilter {
         function_name: name,
         name: req.query("DurableExecutionName").map(str::to_owned),
@@ -221,7 +261,8 @@ async fn list(svc: &DurableService, function: &str, req: &Request) -> Result<Res
 /// `POST /2015-03-31/functions/{name}/invocations`
 pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Response<Body>, ApiError> {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    let (&Method::POST, ["functions", reference, "invocations"]) = (&req.method, segs.as_slice()) else {
+    let (&Method::POST, ["functions", reference, "invocations"]) = (&req.method, segs.as_slice())
+    else {
         return Err(unknown_route());
     };
     let Some((name, function)) = svc.inner.functions.get(reference) else {
@@ -230,7 +271,10 @@ pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Respons
             svc.function_arn(function_name_of(reference).unwrap_or(reference))
         )));
     };
-    let event_mode = match req.header("x-amz-invocation-type").unwrap_or("RequestResponse") {
+    let event_mode = match req
+        .header("x-amz-invocation-type")
+        .unwrap_or("RequestResponse")
+    {
         "Event" => true,
         "RequestResponse" => false,
         other => {
@@ -250,7 +294,9 @@ pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Respons
     match function {
         Function::Durable(_) => {
             let options = StartOptions {
-                name: req.header("x-amz-durable-execution-name").map(str::to_owned),
+                name: req
+                    .header("x-amz-durable-execution-name")
+                    .map(str::to_owned),
                 tenant_id: req.header("x-amz-tenant-id").map(str::to_owned),
                 timeout: None,
             };
@@ -266,8 +312,10 @@ pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Respons
             if let Ok(v) = HeaderValue::from_str(&arn) {
                 resp.headers_mut().insert("x-amz-durable-execution-arn", v);
             }
-            resp.headers_mut()
-                .insert("x-amz-executed-version", HeaderValue::from_static("$LATEST"));
+            resp.headers_mut().insert(
+                "x-amz-executed-version",
+                HeaderValue::from_static("$LATEST"),
+            );
             Ok(resp)
         }
         Function::Plain(_) => {
@@ -288,15 +336,20 @@ pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Respons
             let mut resp = match svc.call_plain_value(&name, event).await {
                 Ok(v) => json_response(StatusCode::OK, &v),
                 Err(e) => {
-                    let body = json!({ "errorType": e.error_type, "errorMessage": e.error_message });
+                    let body =
+                        json!({ "errorType": e.error_type, "errorMessage": e.error_message });
                     let mut r = json_response(StatusCode::OK, &body);
-                    r.headers_mut()
-                        .insert("x-amz-function-error", HeaderValue::from_static("Unhandled"));
+                    r.headers_mut().insert(
+                        "x-amz-function-error",
+                        HeaderValue::from_static("Unhandled"),
+                    );
                     r
                 }
             };
-            resp.headers_mut()
-                .insert("x-amz-executed-version", HeaderValue::from_static("$LATEST"));
+            resp.headers_mut().insert(
+                "x-amz-executed-version",
+                HeaderValue::from_static("$LATEST"),
+            );
             Ok(resp)
         }
     }
@@ -305,7 +358,9 @@ pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Respons
 fn outcome_response(outcome: &crate::core::Outcome) -> Response<Body> {
     match outcome.status {
         ExecStatus::Succeeded => {
-            let mut r = Response::new(Body::from(outcome.result.clone().unwrap_or_else(|| "null".into())));
+            let mut r = Response::new(Body::from(
+                outcome.result.clone().unwrap_or_else(|| "null".into()),
+            ));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
@@ -315,8 +370,10 @@ fn outcome_response(outcome: &crate::core::Outcome) -> Response<Body> {
         ExecStatus::Running => {
             let body = json!({ "errorType": "Sandbox.Timedout", "errorMessage": "The durable execution is still running." });
             let mut r = json_response(StatusCode::OK, &body);
-            r.headers_mut()
-                .insert("x-amz-function-error", HeaderValue::from_static("Unhandled"));
+            r.headers_mut().insert(
+                "x-amz-function-error",
+                HeaderValue::from_static("Unhandled"),
+            );
             r
         }
         _ => {
@@ -326,8 +383,10 @@ fn outcome_response(outcome: &crate::core::Outcome) -> Response<Body> {
                 "errorMessage": e.error_message.unwrap_or_default(),
             });
             let mut r = json_response(StatusCode::OK, &body);
-            r.headers_mut()
-                .insert("x-amz-function-error", HeaderValue::from_static("Unhandled"));
+            r.headers_mut().insert(
+                "x-amz-function-error",
+                HeaderValue::from_static("Unhandled"),
+            );
             r
         }
     }

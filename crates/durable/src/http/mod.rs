@@ -124,12 +124,14 @@ async fn handle(
 ) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let result = async {
-        let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-            ApiError::new(
-                ErrorKind::RequestTooLarge,
-                format!("Request must be smaller than {MAX_BODY_BYTES} bytes"),
-            )
-        })?;
+        let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorKind::RequestTooLarge,
+                    format!("Request must be smaller than {MAX_BODY_BYTES} bytes"),
+                )
+            })?;
         let mut segments = split_path(uri.path())?;
         // drop the version prefix ("2025-12-01" or "2015-03-31")
         if !segments.is_empty() {
@@ -172,10 +174,8 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Body> 
 pub(crate) fn error_response(e: &ApiError) -> Response<Body> {
     let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut r = json_response(status, &e.body());
-    r.headers_mut().insert(
-        "x-amzn-errortype",
-        HeaderValue::from_static(e.kind.code()),
-    );
+    r.headers_mut()
+        .insert("x-amzn-errortype", HeaderValue::from_static(e.kind.code()));
     r
 }
 
@@ -203,7 +203,9 @@ mod tests {
 
     #[test]
     fn query_values_are_decoded_and_repeatable() {
-        let q = parse_query(Some("Statuses=RUNNING&Statuses=FAILED&StartedAfter=2023-11-14T22%3A13%3A20Z&x"));
+        let q = parse_query(Some(
+            "Statuses=RUNNING&Statuses=FAILED&StartedAfter=2023-11-14T22%3A13%3A20Z&x",
+        ));
         assert_eq!(q.len(), 4);
         assert_eq!(q[2].1, "2023-11-14T22:13:20Z");
     }

@@ -20,9 +20,11 @@ pub struct Harness {
 }
 
 pub fn fast_config() -> Config {
-    let mut c = Config::default();
-    c.execution_timeout = Duration::from_secs(60);
-    c.invocation_timeout = Duration::from_secs(10);
+    let mut c = Config {
+        execution_timeout: Duration::from_secs(60),
+        invocation_timeout: Duration::from_secs(10),
+        ..Config::default()
+    };
     c.limits.backoff_base_ms = 50;
     c.limits.backoff_max_ms = 200;
     c
@@ -92,13 +94,24 @@ impl Harness {
             .unwrap();
         out.events()
             .iter()
-            .map(|e| (e.event_type().map(|t| t.as_str().to_owned()).unwrap_or_default(), e.name().map(str::to_owned)))
+            .map(|e| {
+                (
+                    e.event_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    e.name().map(str::to_owned),
+                )
+            })
             .collect()
     }
 
     /// Event types of the history, in order.
     pub async fn event_types(&self, arn: &str) -> Vec<String> {
-        self.history(arn).await.into_iter().map(|(t, _)| t).collect()
+        self.history(arn)
+            .await
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
     }
 
     /// Count of events of `event_type` named `name`.
