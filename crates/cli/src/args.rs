@@ -18,6 +18,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the local stack in the foreground: SQS, Lambda (durable execution) and DynamoDB
+    /// endpoints on one port, the four functions in-process, state in one SQLite file.
+    Up(UpArgs),
     /// Send one message body, or every line of a JSONL file, to the data-processing queue.
     Send(SendArgs),
     /// Print every item of the processed-data table as JSON.
@@ -29,6 +32,52 @@ pub enum Command {
     /// Inspect or redrive the dead-letter queue.
     #[command(subcommand)]
     Dlq(DlqCommand),
+}
+
+/// `durapipe up`. Defaults equal `template.yaml`'s values.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:4577")]
+    pub listen: std::net::SocketAddr,
+    /// Directory holding the database (created if missing; one stack at a time).
+    #[arg(long, default_value = ".durapipe")]
+    pub data_dir: std::path::PathBuf,
+    /// Environment prefix of every resource name.
+    #[arg(long, default_value = "dev")]
+    pub environment: String,
+    /// The queue's visibility timeout, seconds.
+    #[arg(long, default_value_t = 960)]
+    pub visibility_timeout: u64,
+    /// The event source mapping's batching window, seconds.
+    #[arg(long, default_value_t = 10)]
+    pub batching_window: u64,
+    /// Most messages per batch (1-10).
+    #[arg(long, default_value_t = 5)]
+    pub batch_size: usize,
+    /// Receives before a message moves to the dead-letter queue.
+    #[arg(long, default_value_t = 3)]
+    pub max_receive_count: u32,
+    /// The orchestrator's execution timeout, seconds (at most 900).
+    #[arg(long, default_value_t = 900)]
+    pub execution_timeout: u64,
+    /// Batches processed at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Commit durability: full (power-loss safe), normal (crash safe) or off.
+    #[arg(long, default_value = "full", value_parser = parse_durability)]
+    pub durability: durapipe_sqlite::Durability,
+    /// Log format: text (readable) or json (one CloudWatch-style object per line).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// After start-up, send the original pattern's test message and print the stored item.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+fn parse_durability(text: &str) -> Result<durapipe_sqlite::Durability, String> {
+    durapipe_sqlite::Durability::parse(text)
+        .ok_or_else(|| format!("expected full, normal or off, got {text:?}"))
 }
 
 /// Which stack and environment a client subcommand talks to.

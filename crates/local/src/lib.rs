@@ -41,6 +41,7 @@ pub mod dynamodb;
 pub mod esm;
 mod http;
 pub mod sqs;
+pub mod stack;
 pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -78,7 +78,7 @@ impl BatchTarget for Recorder {
 }
 
 fn ok() -> BatchResult {
-    BatchResult::Completed(json!({"batchItemFailures": []}))
+    BatchResult::completed(json!({"batchItemFailures": []}))
 }
 
 async fn queue(queues: &Queues, name: &str, attributes: &[(&str, &str)]) {
@@ -201,7 +201,7 @@ async fn only_listed_failures_come_back() {
             .filter(|r| r["body"] == "bad")
             .map(|r| json!({"itemIdentifier": r["messageId"]}))
             .collect();
-        BatchResult::Completed(json!({ "batchItemFailures": failures }))
+        BatchResult::completed(json!({ "batchItemFailures": failures }))
     });
     let esm = EventSourceMapping::start(stack.queues.clone(), target.clone(), config("q"));
     wait_until("the failed message is delivered again", async || {
@@ -236,7 +236,7 @@ async fn whole_batch_fails_then_succeeds(
         if index == 0 {
             first.lock().unwrap().take().unwrap()
         } else {
-            BatchResult::Completed(Value::Null)
+            BatchResult::completed(Value::Null)
         }
     });
     let esm = EventSourceMapping::start(
@@ -262,13 +262,13 @@ async fn whole_batch_fails_then_succeeds(
 #[tokio::test]
 async fn an_unknown_item_identifier_fails_the_whole_batch() {
     let bad =
-        BatchResult::Completed(json!({"batchItemFailures": [{"itemIdentifier": "not-in-batch"}]}));
+        BatchResult::completed(json!({"batchItemFailures": [{"itemIdentifier": "not-in-batch"}]}));
     whole_batch_fails_then_succeeds(bad, None, Duration::ZERO).await;
 }
 
 #[tokio::test]
 async fn an_invalid_batch_response_fails_the_whole_batch() {
-    let bad = BatchResult::Completed(json!({"batchItemFailures": [{"itemId": "x"}]}));
+    let bad = BatchResult::completed(json!({"batchItemFailures": [{"itemId": "x"}]}));
     whole_batch_fails_then_succeeds(bad, None, Duration::ZERO).await;
 }
 

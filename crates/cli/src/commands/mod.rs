@@ -4,12 +4,14 @@ mod dlq;
 mod executions;
 mod scan;
 mod send;
+mod up;
 
 use crate::args::{Cli, Command, DlqCommand};
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Up(args) => up::run(args).await,
         Command::Send(args) => send::run(args).await,
         Command::Scan(target) => scan::run(&target).await,
         Command::Executions(args) => executions::list(args).await,

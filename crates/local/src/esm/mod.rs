@@ -238,6 +238,10 @@ impl<T: BatchTarget> Poller<T> {
         };
         let ids: Vec<&str> = batch.iter().map(|m| m.message_id.as_str()).collect();
         let disposition = evaluate(&result, &ids);
+        let item_errors = match &result {
+            BatchResult::Completed { item_errors, .. } => Some(item_errors),
+            _ => None,
+        };
         let (succeeded, failed): (Vec<&ReceivedMessage>, Vec<(&ReceivedMessage, &str)>) =
             match &disposition {
                 Disposition::AllSucceeded => (batch.iter().collect(), Vec::new()),
@@ -246,7 +250,14 @@ impl<T: BatchTarget> Poller<T> {
                         batch.iter().partition(|m| ids.contains(&m.message_id));
                     (
                         good,
-                        bad.into_iter().map(|m| (m, ITEM_FAILURE_ERROR)).collect(),
+                        bad.into_iter()
+                            .map(|m| {
+                                let reason = item_errors
+                                    .and_then(|e| e.get(&m.message_id))
+                                    .map_or(ITEM_FAILURE_ERROR, String::as_str);
+                                (m, reason)
+                            })
+                            .collect(),
                     )
                 }
                 Disposition::AllFailed(reason) => {

@@ -1,14 +1,20 @@
 //! Lambda's partial batch response rules (`ReportBatchItemFailures`), as a pure function.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 /// What a batch target reported.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchResult {
-    /// The function returned this response (`Value::Null` for no response).
-    Completed(Value),
+    /// The function returned `response` (`Value::Null` for no response).
+    Completed {
+        /// The function's response.
+        response: Value,
+        /// Why individual records failed, by message id, when the target knows (the durable
+        /// orchestrator's recorded stage errors). Kept as the message's last error.
+        item_errors: BTreeMap<String, String>,
+    },
     /// The function (or its durable execution) failed.
     Failed {
         /// The error type, e.g. `States.Runtime` or the handler's own.
@@ -18,6 +24,16 @@ pub enum BatchResult {
     },
     /// The function did not finish in time.
     TimedOut,
+}
+
+impl BatchResult {
+    /// A completed invocation with `response` and no per-record reasons.
+    pub fn completed(response: Value) -> Self {
+        Self::Completed {
+            response,
+            item_errors: BTreeMap::new(),
+        }
+    }
 }
 
 /// What the event source mapping does with a batch.
@@ -45,7 +61,7 @@ pub fn evaluate(result: &BatchResult, message_ids: &[&str]) -> Disposition {
         BatchResult::TimedOut => {
             return Disposition::AllFailed("TimedOut: the function did not finish in time".into())
         }
-        BatchResult::Completed(response) => response,
+        BatchResult::Completed { response, .. } => response,
     };
     let invalid = |why: &str| Disposition::AllFailed(format!("InvalidBatchResponse: {why}"));
     let failures = match response {
@@ -86,7 +102,7 @@ mod tests {
     const IDS: &[&str] = &["a", "b", "c"];
 
     fn eval(v: Value) -> Disposition {
-        evaluate(&BatchResult::Completed(v), IDS)
+        evaluate(&BatchResult::completed(v), IDS)
     }
 
     fn all_failed(d: &Disposition) -> bool {

@@ -1,0 +1,110 @@
+//! The pipeline's four functions registered in-process on the local durable-execution service:
+//! the very handlers the Lambda binaries run, configured through the same environment-variable
+//! names (validated by the same code).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use durapipe_core::{OrchestratorConfig, StoreConfig, SystemClock};
+use durapipe_durable::{durable_fn, plain_fn, DurableService, FunctionError};
+use durapipe_workflow::{
+    orchestrate, store_handler, transform_handler, validate_handler, StageError,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::record_table::LocalRecordTable;
+use super::StackError;
+
+/// The names of the four functions for an environment.
+#[derive(Debug, Clone)]
+pub struct FunctionNames {
+    /// `{env}-orchestrator`.
+    pub orchestrator: String,
+    /// `{env}-validate`.
+    pub validate: String,
+    /// `{env}-transform`.
+    pub transform: String,
+    /// `{env}-store`.
+    pub store: String,
+}
+
+impl FunctionNames {
+    /// The names for `environment`.
+    pub fn new(environment: &str) -> Self {
+        Self {
+            orchestrator: format!("{environment}-orchestrator"),
+            validate: format!("{environment}-validate"),
+            transform: format!("{environment}-transform"),
+            store: format!("{environment}-store"),
+        }
+    }
+}
+
+fn to_function_result<T: Serialize>(out: Result<T, StageError>) -> Result<Value, FunctionError> {
+    match out {
+        Ok(value) => serde_json::to_value(value)
+            .map_err(|e| FunctionError::new("SerializationError", e.to_string())),
+        Err(e) => Err(FunctionError::new(
+            e.error_type().as_str(),
+            e.full_message(),
+        )),
+    }
+}
+
+/// Registers validate, transform, store (plain) and the orchestrator (durable, its SDK client
+/// pointed at `lambda_client`) on `service`.
+pub fn register(
+    service: &DurableService,
+    environment: &str,
+    table: LocalRecordTable,
+    table_name: &str,
+    lambda_client: aws_sdk_lambda::Client,
+) -> Result<FunctionNames, StackError> {
+    let names = FunctionNames::new(environment);
+    let mut env = BTreeMap::new();
+    env.insert("ENVIRONMENT", environment.to_owned());
+    env.insert("PROCESSED_DATA_TABLE", table_name.to_owned());
+    env.insert(
+        "VALIDATION_FUNCTION_ARN",
+        service.function_arn(&names.validate),
+    );
+    env.insert(
+        "TRANSFORMATION_FUNCTION_ARN",
+        service.function_arn(&names.transform),
+    );
+    env.insert("STORAGE_FUNCTION_ARN", service.function_arn(&names.store));
+    let lookup = |name: &str| env.get(name).cloned();
+    let store_config = Arc::new(StoreConfig::from_lookup(lookup).map_err(StackError::config)?);
+    let orchestrator_config =
+        Arc::new(OrchestratorConfig::from_lookup(lookup).map_err(StackError::config)?);
+
+    service.register_plain(
+        &names.validate,
+        plain_fn(|event| async move { to_function_result(validate_handler(event).await) }),
+    );
+    service.register_plain(
+        &names.transform,
+        plain_fn(|event| async move {
+            to_function_result(transform_handler(event, &SystemClock).await)
+        }),
+    );
+    let table = Arc::new(table);
+    service.register_plain(
+        &names.store,
+        plain_fn(move |event| {
+            let (table, config) = (table.clone(), store_config.clone());
+            async move {
+                to_function_result(store_handler(event, &*table, &config, &SystemClock).await)
+            }
+        }),
+    );
+    let orchestrator = durable_fn(
+        move |event: SqsEvent, ctx| orchestrate(event, ctx, orchestrator_config.clone()),
+        lambda_client,
+    )
+    .map_err(|e| StackError::Start(format!("cannot wrap the orchestrator: {e}")))?;
+    service.register_durable(&names.orchestrator, orchestrator);
+    Ok(names)
+}

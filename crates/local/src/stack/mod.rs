@@ -1,0 +1,425 @@
+//! The whole local stack in one process: the template's resources, the four handlers registered
+//! in-process on the durable-execution service, the SQS event source mapping, and one HTTP
+//! listener for the SQS, DynamoDB and Lambda endpoints — all in one SQLite file.
+//!
+//! Start-up order makes a half-started stack impossible: lock the data directory, open the
+//! database, create the resources, register functions, bind the listener, recover executions
+//! that were running, then start polling. Any failure before that returns an error and leaves
+//! nothing running.
+
+mod functions;
+mod record_table;
+mod target;
+
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::get;
+use durapipe_durable::{DurableService, SystemClock as DurableClock};
+use durapipe_sqlite::{Database, Durability, Options as DbOptions};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::dynamodb::{TableDefinition, Tables};
+use crate::esm::{EsmConfig, EsmStats, EventSourceMapping};
+use crate::sqs::{queue_arn, queue_url, QueueConfig, Queues};
+use crate::{AwsEndpoints, SystemClock};
+
+pub use functions::FunctionNames;
+pub use record_table::LocalRecordTable;
+pub use target::OrchestratorTarget;
+
+/// Everything `durapipe up` can set. [`StackConfig::default`] equals `template.yaml`'s values.
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// Where the database lives.
+    pub data_dir: PathBuf,
+    /// Resource-name prefix.
+    pub environment: String,
+    /// The queue's `VisibilityTimeout`.
+    pub visibility_timeout: Duration,
+    /// The mapping's `MaximumBatchingWindowInSeconds`.
+    pub batching_window: Duration,
+    /// The mapping's `BatchSize`.
+    pub batch_size: usize,
+    /// The redrive policy's `maxReceiveCount`.
+    pub max_receive_count: u32,
+    /// The orchestrator's `DurableConfig.ExecutionTimeout`.
+    pub execution_timeout: Duration,
+    /// Batches processed at once.
+    pub concurrency: usize,
+    /// Commit durability.
+    pub durability: Durability,
+}
+
+/// The template's values (`template.yaml`; a test compares them).
+pub mod template_defaults {
+    /// `VisibilityTimeout` of the queue, seconds.
+    pub const VISIBILITY_TIMEOUT_SECS: u64 = 960;
+    /// `MaximumBatchingWindowInSeconds`.
+    pub const BATCHING_WINDOW_SECS: u64 = 10;
+    /// `BatchSize`.
+    pub const BATCH_SIZE: usize = 5;
+    /// `maxReceiveCount`.
+    pub const MAX_RECEIVE_COUNT: u32 = 3;
+    /// `DurableConfig.ExecutionTimeout`, seconds.
+    pub const EXECUTION_TIMEOUT_SECS: u64 = 900;
+    /// `MessageRetentionPeriod` of both queues, seconds.
+    pub const RETENTION_SECS: u64 = 1_209_600;
+}
+
+impl Default for StackConfig {
+    fn default() -> Self {
+        use template_defaults as t;
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4577)),
+            data_dir: PathBuf::from(".durapipe"),
+            environment: "dev".into(),
+            visibility_timeout: Duration::from_secs(t::VISIBILITY_TIMEOUT_SECS),
+            batching_window: Duration::from_secs(t::BATCHING_WINDOW_SECS),
+            batch_size: t::BATCH_SIZE,
+            max_receive_count: t::MAX_RECEIVE_COUNT,
+            execution_timeout: Duration::from_secs(t::EXECUTION_TIMEOUT_SECS),
+            concurrency: 4,
+            durability: Durability::Full,
+        }
+    }
+}
+
+/// Why the stack could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StackError {
+    /// The data directory is unusable or already used by another `durapipe up`.
+    #[error("data directory {path}: {reason}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The database could not be opened.
+    #[error("cannot open the database")]
+    Database(#[from] durapipe_sqlite::DbError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An invalid setting.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// Creating resources or services failed.
+    #[error("cannot start the stack: {0}")]
+    Start(String),
+}
+
+impl StackError {
+    fn config(e: impl std::fmt::Display) -> Self {
+        Self::Config(e.to_string())
+    }
+
+    fn start(e: impl std::fmt::Display) -> Self {
+        Self::Start(e.to_string())
+    }
+}
+
+/// Names and URLs of a running stack, for printing and for clients.
+#[derive(Debug, Clone)]
+pub struct StackInfo {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// `http://addr`.
+    pub endpoint: String,
+    /// The data-processing queue's name.
+    pub queue: String,
+    /// Its URL.
+    pub queue_url: String,
+    /// The dead-letter queue's name.
+    pub dlq: String,
+    /// Its URL.
+    pub dlq_url: String,
+    /// The table's name.
+    pub table: String,
+    /// The functions.
+    pub functions: FunctionNames,
+    /// The database file.
+    pub database: PathBuf,
+    /// Executions resumed from a previous run.
+    pub recovered: usize,
+}
+
+/// A running stack; [`Stack::shutdown`] stops it cleanly.
+#[derive(Debug)]
+pub struct Stack {
+    info: StackInfo,
+    db: Database,
+    service: DurableService,
+    esm: EventSourceMapping,
+    stop_http: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    _lock: File,
+}
+
+impl Stack {
+    /// Starts the stack (see the module docs for the order).
+    ///
+    /// # Errors
+    /// [`StackError`] naming what failed; nothing keeps running after an error.
+    pub async fn start(config: StackConfig) -> Result<Self, StackError> {
+        validate(&config)?;
+        let lock = lock_data_dir(&config.data_dir)?;
+        let database = config.data_dir.join("durapipe.db");
+        let db = Database::open(
+            &database,
+            &DbOptions {
+                durability: config.durability,
+                ..DbOptions::default()
+            },
+        )?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StackError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StackError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let endpoint = format!("http://{addr}");
+        let host = addr.to_string();
+
+        let clock: Arc<dyn crate::Clock> = Arc::new(SystemClock);
+        let queues = Queues::open(db.clone(), clock.clone(), QueueConfig::default())
+            .await
+            .map_err(StackError::start)?;
+        let tables = Tables::open(db.clone(), clock)
+            .await
+            .map_err(StackError::start)?;
+        let env = &config.environment;
+        let (queue, dlq, table) = (
+            format!("{env}-data-processing-queue"),
+            format!("{env}-data-processing-dlq"),
+            format!("{env}-processed-data"),
+        );
+        create_queues(&queues, &queue, &dlq, &config).await?;
+        tables
+            .ensure_table(TableDefinition::with_string_hash_key(
+                &table,
+                "execution_id",
+            ))
+            .await
+            .map_err(StackError::start)?;
+
+        let service = DurableService::open(
+            db.clone(),
+            Arc::new(DurableClock),
+            durapipe_durable::Config {
+                execution_timeout: config.execution_timeout,
+                ..durapipe_durable::Config::default()
+            },
+        )
+        .await
+        .map_err(StackError::start)?;
+        let functions = functions::register(
+            &service,
+            env,
+            LocalRecordTable::new(tables.clone(), &table),
+            &table,
+            service.in_process_client(),
+        )?;
+
+        let router = AwsEndpoints::new(queues.clone(), tables, host.clone())
+            .router()
+            .merge(service.router())
+            .route("/health", get(|| async { "ok" }));
+        let (stop_http, mut stopped) = watch::channel(false);
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        });
+
+        let recovered = service.recover().await.map_err(StackError::start)?;
+        let esm = EventSourceMapping::start(
+            queues,
+            Arc::new(OrchestratorTarget::new(
+                service.clone(),
+                &functions.orchestrator,
+                config.execution_timeout,
+            )),
+            EsmConfig {
+                batch_size: config.batch_size,
+                batching_window: config.batching_window,
+                visibility_timeout: Some(config.visibility_timeout),
+                concurrency: config.concurrency,
+                invoke_timeout: Some(config.execution_timeout + Duration::from_secs(5)),
+                ..EsmConfig::new(&queue)
+            },
+        );
+        let info = StackInfo {
+            addr,
+            queue_url: queue_url(&host, &queue),
+            dlq_url: queue_url(&host, &dlq),
+            endpoint,
+            queue,
+            dlq,
+            table,
+            functions,
+            database,
+            recovered,
+        };
+        Ok(Self {
+            info,
+            db,
+            service,
+            esm,
+            stop_http,
+            server,
+            _lock: lock,
+        })
+    }
+
+    /// Names and URLs.
+    pub fn info(&self) -> &StackInfo {
+        &self.info
+    }
+
+    /// The durable-execution service (for tools and tests).
+    pub fn service(&self) -> &DurableService {
+        &self.service
+    }
+
+    /// The shared database (for statistics).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Clean shutdown: stop polling and let in-flight batches finish (their executions
+    /// checkpoint as they go; whatever is still running resumes at the next start), then stop
+    /// the listener.
+    pub async fn shutdown(self, grace: Duration) -> EsmStats {
+        let stats = tokio::time::timeout(grace, self.esm.shutdown()).await;
+        self.service.shutdown(grace).await;
+        let _ = self.stop_http.send(true);
+        let _ = tokio::time::timeout(grace, self.server).await;
+        stats.unwrap_or_default()
+    }
+}
+
+fn validate(config: &StackConfig) -> Result<(), StackError> {
+    let env = &config.environment;
+    if env.is_empty()
+        || env.len() > 20
+        || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(StackError::Config(format!(
+            "--environment must be 1-20 letters, digits or hyphens, got {env:?}"
+        )));
+    }
+    if !(1..=10).contains(&config.batch_size) {
+        return Err(StackError::Config(format!(
+            "--batch-size must be 1-10, got {}",
+            config.batch_size
+        )));
+    }
+    if config.visibility_timeout > Duration::from_secs(43_200) {
+        return Err(StackError::Config(
+            "--visibility-timeout must be at most 43200 seconds (12 hours)".into(),
+        ));
+    }
+    if config.batching_window > Duration::from_secs(300) {
+        return Err(StackError::Config(
+            "--batching-window must be at most 300 seconds".into(),
+        ));
+    }
+    if !(1..=1000).contains(&config.max_receive_count) {
+        return Err(StackError::Config(format!(
+            "--max-receive-count must be 1-1000, got {}",
+            config.max_receive_count
+        )));
+    }
+    if config.execution_timeout.is_zero() || config.execution_timeout > Duration::from_secs(900) {
+        return Err(StackError::Config(
+            "--execution-timeout must be 1-900 seconds (the event source mapping limit)".into(),
+        ));
+    }
+    if config.concurrency == 0 {
+        return Err(StackError::Config(
+            "--concurrency must be at least 1".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates the directory and takes an exclusive lock on `durapipe.lock` in it, so a second
+/// stack on the same data fails at once.
+fn lock_data_dir(dir: &std::path::Path) -> Result<File, StackError> {
+    let fail = |reason: String| StackError::DataDir {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
+    let path = dir.join("durapipe.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| fail(format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(fail(
+            "it is in use by another durapipe (stop it, or pick another --data-dir)".into(),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(fail(format!("cannot lock it: {e}"))),
+    }
+}
+
+async fn create_queues(
+    queues: &Queues,
+    queue: &str,
+    dlq: &str,
+    config: &StackConfig,
+) -> Result<(), StackError> {
+    use std::collections::BTreeMap;
+    let retention = template_defaults::RETENTION_SECS.to_string();
+    let dlq_attributes = BTreeMap::from([("MessageRetentionPeriod".to_owned(), retention.clone())]);
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": queue_arn(dlq),
+        "maxReceiveCount": config.max_receive_count,
+    })
+    .to_string();
+    let queue_attributes = BTreeMap::from([
+        ("MessageRetentionPeriod".to_owned(), retention),
+        (
+            "VisibilityTimeout".to_owned(),
+            config.visibility_timeout.as_secs().to_string(),
+        ),
+        ("RedrivePolicy".to_owned(), redrive),
+    ]);
+    for (name, attributes) in [(dlq, dlq_attributes), (queue, queue_attributes)] {
+        let exists = queues.exists(name).await.map_err(StackError::start)?;
+        let created = if exists {
+            // Flags may differ from the last run: the new values win.
+            queues.set_attributes(name, &attributes).await
+        } else {
+            queues.create_queue(name, &attributes).await
+        };
+        created.map_err(StackError::start)?;
+    }
+    Ok(())
+}
