@@ -11,7 +11,7 @@ use crate::aws;
 
 /// How long a listed message stays hidden while the listing runs.
 const LIST_VISIBILITY_SECS: i32 = 30;
-/// The local stack keeps a dead letter's last error in this message attribute.
+/// The local stack reports a dead letter's last error in this (non-AWS) system attribute.
 pub const LAST_ERROR_ATTRIBUTE: &str = "DurapipeLastError";
 
 async fn receive_all(
@@ -26,7 +26,6 @@ async fn receive_all(
             .queue_url(url)
             .max_number_of_messages(10)
             .visibility_timeout(visibility)
-            .message_attribute_names("All")
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .send()
             .await
@@ -46,10 +45,10 @@ pub async fn list(target: &Target) -> anyhow::Result<()> {
     let messages = receive_all(&sqs, &url, LIST_VISIBILITY_SECS).await?;
     for m in &messages {
         let error = m
-            .message_attributes
+            .attributes
             .as_ref()
-            .and_then(|a| a.get(LAST_ERROR_ATTRIBUTE))
-            .and_then(|v| v.string_value.clone())
+            .and_then(|a| a.get(&MessageSystemAttributeName::from(LAST_ERROR_ATTRIBUTE)))
+            .cloned()
             .unwrap_or_else(|| "-".to_owned());
         let receives = m
             .attributes
