@@ -71,6 +71,8 @@ pub(crate) struct Inner {
     pub(crate) stopping: AtomicBool,
     pub(crate) in_flight: AtomicUsize,
     pub(crate) idle: tokio::sync::Notify,
+    /// Checkpoints accepted since start (for benchmarks).
+    pub(crate) checkpoints: std::sync::atomic::AtomicU64,
 }
 
 /// The local durable-execution service. Cheap to clone.
@@ -120,6 +122,7 @@ impl DurableService {
             stopping: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
+            checkpoints: std::sync::atomic::AtomicU64::new(0),
         });
         let svc = Self { inner };
         tokio::spawn(svc.clone().timer_loop());
@@ -339,6 +342,11 @@ impl DurableService {
             }
         };
         let _ = tokio::time::timeout(grace, drained).await;
+    }
+
+    /// Checkpoints accepted since the service started.
+    pub fn checkpoints(&self) -> u64 {
+        self.inner.checkpoints.load(Ordering::Relaxed)
     }
 
     /// Whether [`DurableService::shutdown`] was called.

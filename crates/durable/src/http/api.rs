@@ -146,7 +146,11 @@ async fn checkpoint(
         client_token,
         updates,
     };
-    ok(svc.command(arn, cmd).await?.unwrap_or(Value::Null))
+    let response = svc.command(arn, cmd).await?.unwrap_or(Value::Null);
+    svc.inner
+        .checkpoints
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ok(response)
 }
 
 fn summary(svc: &DurableService, m: &crate::state::Meta) -> Value {

@@ -243,7 +243,8 @@ impl Stack {
         let router = AwsEndpoints::new(queues.clone(), tables, host.clone())
             .router()
             .merge(service.router())
-            .route("/health", get(|| async { "ok" }));
+            .route("/health", get(|| async { "ok" }))
+            .route("/_durapipe/stats", get(stats_handler(db.clone(), service.clone())));
         let (stop_http, mut stopped) = watch::channel(false);
         let server = tokio::spawn(async move {
             axum::serve(listener, router)
@@ -318,6 +319,33 @@ impl Stack {
         let _ = tokio::time::timeout(grace, self.server).await;
         stats.unwrap_or_default()
     }
+}
+
+/// `GET /_durapipe/stats` (non-AWS): counters for benchmarks — database writes and commits
+/// (each commit is one fsync of the WAL under full durability), accepted checkpoints, and the
+/// process's peak resident set size.
+fn stats_handler(
+    db: Database,
+    service: DurableService,
+) -> impl Fn() -> std::future::Ready<axum::Json<serde_json::Value>> + Clone + Send + 'static {
+    move || {
+        let s = db.stats();
+        std::future::ready(axum::Json(serde_json::json!({
+            "db_writes": s.writes,
+            "db_commits": s.commits,
+            "checkpoints": service.checkpoints(),
+            "peak_rss_kb": peak_rss_kb(),
+        })))
+    }
+}
+
+/// `VmHWM` of this process from `/proc/self/status` (Linux), if readable.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn validate(config: &StackConfig) -> Result<(), StackError> {
