@@ -21,6 +21,8 @@ pub enum Command {
     /// Run the local stack in the foreground: SQS, Lambda (durable execution) and DynamoDB
     /// endpoints on one port, the four functions in-process, state in one SQLite file.
     Up(UpArgs),
+    /// Benchmark the full pipeline: start a fresh stack, send N messages, measure.
+    Bench(BenchArgs),
     /// Send one message body, or every line of a JSONL file, to the data-processing queue.
     Send(SendArgs),
     /// Print every item of the processed-data table as JSON.
@@ -73,6 +75,32 @@ pub struct UpArgs {
     /// After start-up, send the original pattern's test message and print the stored item.
     #[arg(long)]
     pub demo: bool,
+}
+
+/// `durapipe bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Messages to send.
+    #[arg(long, default_value_t = 10_000)]
+    pub messages: usize,
+    /// Concurrent senders (each sends batches of ten).
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Cap the load at this many messages per second (default: as fast as possible).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// The stack's batching window, seconds (0 for lowest latency).
+    #[arg(long, default_value_t = 0)]
+    pub batching_window: u64,
+    /// The stack's batch size (1-10).
+    #[arg(long, default_value_t = 10)]
+    pub batch_size: usize,
+    /// Batches the stack processes at once.
+    #[arg(long, default_value_t = 16)]
+    pub stack_concurrency: usize,
+    /// Print one JSON object instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn parse_durability(text: &str) -> Result<durapipe_sqlite::Durability, String> {

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod bench;
 mod dlq;
 mod executions;
 mod scan;
@@ -12,6 +13,7 @@ use crate::args::{Cli, Command, DlqCommand};
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => up::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
         Command::Send(args) => send::run(args).await,
         Command::Scan(target) => scan::run(&target).await,
         Command::Executions(args) => executions::list(args).await,
