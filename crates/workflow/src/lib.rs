@@ -43,8 +43,8 @@ pub mod stages;
 
 pub use error::StageError;
 pub use orchestrator::{
-    orchestrate, orchestrate_with, BatchItemFailure, BatchResponse, InvalidEvent, RecordOutcome,
-    Stage,
+    orchestrate, orchestrate_with, sdk_options, BatchItemFailure, BatchResponse, InvalidEvent,
+    RecordOutcome, Stage,
 };
 pub use stages::{
     store_handler, transform_handler, validate_handler, StoreInput, StoreOutput, TransformInput,

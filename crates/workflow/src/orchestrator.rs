@@ -116,6 +116,15 @@ struct Record {
     body: String,
 }
 
+/// The SDK options the orchestrator runs with, in both homes (AWS and the local stack):
+/// checkpoint batching, so the concurrent records of a batch share checkpoint calls instead of
+/// making one each (the SDK never delays a checkpoint for it; ordering and replay are unchanged).
+pub fn sdk_options(
+    builder: aws_durable_execution_sdk::OptionsBuilder,
+) -> aws_durable_execution_sdk::OptionsBuilder {
+    builder.checkpoint_batching(true)
+}
+
 /// The orchestrator's handler, with the default [`RetryPolicy`].
 ///
 /// # Errors

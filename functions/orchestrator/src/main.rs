@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use durapipe_core::OrchestratorConfig;
 use durapipe_workflow::lambda::{check_lambda_runtime, init_tracing, process_env};
-use durapipe_workflow::orchestrate;
+use durapipe_workflow::{orchestrate, sdk_options};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -19,7 +19,11 @@ async fn main() -> anyhow::Result<()> {
         store = %config.store_function,
         "orchestrator starting"
     );
-    aws_durable_execution_sdk::run(move |event, ctx| orchestrate(event, ctx, Arc::clone(&config)))
-        .await
-        .map_err(|e| anyhow::anyhow!(e))
+    let options = sdk_options(aws_durable_execution_sdk::Options::builder()).build()?;
+    aws_durable_execution_sdk::run_with_options(
+        move |event, ctx| orchestrate(event, ctx, Arc::clone(&config)),
+        options,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e))
 }

@@ -5,14 +5,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use aws_durable_execution_sdk as durable;
 use aws_lambda_events::event::sqs::SqsEvent;
 use durapipe_core::{OrchestratorConfig, StoreConfig, SystemClock};
-use durapipe_durable::{durable_fn, plain_fn, DurableService, FunctionError};
+use durapipe_durable::{plain_fn, DurableFn, DurableService, FunctionError};
 use durapipe_workflow::{
-    orchestrate, store_handler, transform_handler, validate_handler, StageError,
+    orchestrate, sdk_options, store_handler, transform_handler, validate_handler, StageError,
 };
 use serde::Serialize;
 use serde_json::Value;
+use tracing::Instrument as _;
 
 use super::record_table::LocalRecordTable;
 use super::StackError;
@@ -80,17 +82,26 @@ pub fn register(
     let orchestrator_config =
         Arc::new(OrchestratorConfig::from_lookup(lookup).map_err(StackError::config)?);
 
+    // Each function's logs carry its name (`function`), as CloudWatch groups them per function.
+    let span = |name: &str| tracing::info_span!("function", function = %name);
+    let validate = names.validate.clone();
     service.register_plain(
         &names.validate,
-        plain_fn(|event| async move { to_function_result(validate_handler(event).await) }),
+        plain_fn(move |event| {
+            async move { to_function_result(validate_handler(event).await) }
+                .instrument(span(&validate))
+        }),
     );
+    let transform = names.transform.clone();
     service.register_plain(
         &names.transform,
-        plain_fn(|event| async move {
-            to_function_result(transform_handler(event, &SystemClock).await)
+        plain_fn(move |event| {
+            async move { to_function_result(transform_handler(event, &SystemClock).await) }
+                .instrument(span(&transform))
         }),
     );
     let table = Arc::new(table);
+    let store = names.store.clone();
     service.register_plain(
         &names.store,
         plain_fn(move |event| {
@@ -98,13 +109,21 @@ pub fn register(
             async move {
                 to_function_result(store_handler(event, &*table, &config, &SystemClock).await)
             }
+            .instrument(span(&store))
         }),
     );
-    let orchestrator = durable_fn(
-        move |event: SqsEvent, ctx| orchestrate(event, ctx, orchestrator_config.clone()),
-        lambda_client,
-    )
-    .map_err(|e| StackError::Start(format!("cannot wrap the orchestrator: {e}")))?;
+    let orchestrator_name = names.orchestrator.clone();
+    let options = sdk_options(durable::Options::builder().lambda_client(lambda_client))
+        .build()
+        .map_err(|e| StackError::Start(format!("cannot configure the durable SDK: {e}")))?;
+    let orchestrator = durable::wrap(
+        move |event: SqsEvent, ctx| {
+            orchestrate(event, ctx, orchestrator_config.clone())
+                .instrument(span(&orchestrator_name))
+        },
+        options,
+    );
+    let orchestrator: DurableFn = Arc::new(move |event| orchestrator(event));
     service.register_durable(&names.orchestrator, orchestrator);
     Ok(names)
 }
