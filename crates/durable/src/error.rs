@@ -17,6 +17,8 @@ pub enum ErrorKind {
     DurableExecutionAlreadyStarted,
     /// 413 `RequestTooLargeException` (Invoke payload over the limit).
     RequestTooLarge,
+    /// 400 `InvalidRequestContentException` (an Invoke payload that is not JSON).
+    InvalidRequestContent,
     /// 429 `TooManyRequestsException` (the service is shutting down).
     TooManyRequests,
     /// 500 `ServiceException` (storage failure and other internal errors).
@@ -32,6 +34,7 @@ impl ErrorKind {
             Self::CallbackTimeout => "CallbackTimeoutException",
             Self::DurableExecutionAlreadyStarted => "DurableExecutionAlreadyStartedException",
             Self::RequestTooLarge => "RequestTooLargeException",
+            Self::InvalidRequestContent => "InvalidRequestContentException",
             Self::TooManyRequests => "TooManyRequestsException",
             Self::Service => "ServiceException",
         }
@@ -40,7 +43,9 @@ impl ErrorKind {
     /// The HTTP status.
     pub fn status(self) -> u16 {
         match self {
-            Self::InvalidParameterValue | Self::CallbackTimeout => 400,
+            Self::InvalidParameterValue | Self::CallbackTimeout | Self::InvalidRequestContent => {
+                400
+            }
             Self::ResourceNotFound => 404,
             Self::DurableExecutionAlreadyStarted => 409,
             Self::RequestTooLarge => 413,
@@ -52,9 +57,10 @@ impl ErrorKind {
     /// The message key of the error shape in the Lambda model (`message` or `Message`).
     pub fn message_key(self) -> &'static str {
         match self {
-            Self::InvalidParameterValue | Self::TooManyRequests | Self::RequestTooLarge => {
-                "message"
-            }
+            Self::InvalidParameterValue
+            | Self::TooManyRequests
+            | Self::RequestTooLarge
+            | Self::InvalidRequestContent => "message",
             _ => "Message",
         }
     }

@@ -49,6 +49,8 @@ pub struct ChaosConfig {
     pub rate: f64,
     /// `--visibility-timeout`, seconds.
     pub visibility_timeout: u64,
+    /// `--durability`.
+    pub durability: String,
 }
 
 fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
@@ -77,7 +79,9 @@ impl ChaosConfig {
             stop_after_ms,
             seed,
             rate,
-            visibility_timeout: 3,
+            visibility_timeout: env_number("DURAPIPE_CHAOS_VISIBILITY").unwrap_or(10),
+            durability: std::env::var("DURAPIPE_CHAOS_DURABILITY")
+                .unwrap_or_else(|_| "full".into()),
         }
     }
 }
@@ -114,6 +118,8 @@ pub async fn run(config: &ChaosConfig) -> Result<Outcome, String> {
         "0",
         "--max-receive-count",
         "2",
+        "--durability",
+        &config.durability,
     ]
     .iter()
     .map(|s| (*s).to_owned())

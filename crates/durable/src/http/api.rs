@@ -287,12 +287,19 @@ pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Respons
             )))
         }
     };
+    // Lambda refuses a payload that is not JSON (truncated, invalid UTF-8, nested too deep)
+    // before anything runs.
     let input = if req.body.is_empty() {
         "{}".to_owned()
     } else {
         match serde_json::from_slice::<Value>(&req.body) {
             Ok(_) => String::from_utf8_lossy(&req.body).into_owned(),
-            Err(_) => Value::String(String::from_utf8_lossy(&req.body).into_owned()).to_string(),
+            Err(e) => {
+                return Err(ApiError::new(
+                    crate::ErrorKind::InvalidRequestContent,
+                    format!("Could not parse request body into json: {e}"),
+                ))
+            }
         }
     };
     match function {
