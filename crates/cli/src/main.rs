@@ -7,6 +7,7 @@
 mod args;
 mod aws;
 mod commands;
+mod logging;
 
 use clap::Parser as _;
 

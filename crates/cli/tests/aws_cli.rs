@@ -99,18 +99,21 @@ fn the_seed_scenario_with_the_aws_cli() {
     assert_eq!(&got["Item"], item);
 
     // awscli 1.x knows the durable-execution commands.
-    let listed = aws.json(&[
-        "lambda",
-        "list-durable-executions-by-function",
-        "--function-name",
-        "dev-orchestrator",
-    ]);
-    let executions = listed["DurableExecutions"].as_array().unwrap();
-    let ours = executions
-        .iter()
-        .find(|e| e["DurableExecutionArn"] == arn.as_str())
-        .unwrap_or_else(|| panic!("{arn} not in {listed}"));
-    assert_eq!(ours["Status"], "SUCCEEDED");
+    // The item is stored just before the execution ends.
+    let mut status = Value::Null;
+    wait_until(Duration::from_secs(10), "the execution to succeed", || {
+        let listed = aws.json(&[
+            "lambda",
+            "list-durable-executions-by-function",
+            "--function-name",
+            "dev-orchestrator",
+        ]);
+        let executions = listed["DurableExecutions"].as_array().unwrap();
+        assert_eq!(executions.len(), 1, "{listed}");
+        assert_eq!(executions[0]["DurableExecutionArn"], arn.as_str());
+        status = executions[0]["Status"].clone();
+        status == "SUCCEEDED"
+    });
     let execution = aws.json(&[
         "lambda",
         "get-durable-execution",
@@ -254,8 +257,11 @@ assert item["stored_at"]["S"].endswith("Z"), item
 assert ddb.get_item(TableName="dev-processed-data", Key={"execution_id": item["execution_id"]},
                     ConsistentRead=True)["Item"] == item
 arn = item["durable_execution_arn"]["S"]
-listed = lam.list_durable_executions_by_function(FunctionName="dev-orchestrator")["DurableExecutions"]
-assert [e["Status"] for e in listed if e["DurableExecutionArn"] == arn] == ["SUCCEEDED"], listed
+def succeeded():
+    listed = lam.list_durable_executions_by_function(FunctionName="dev-orchestrator")["DurableExecutions"]
+    assert [e["DurableExecutionArn"] for e in listed] == [arn], listed
+    return listed[0]["Status"] == "SUCCEEDED"
+until("the execution to succeed", succeeded)
 ex = lam.get_durable_execution(DurableExecutionArn=arn)
 assert ex["Status"] == "SUCCEEDED", ex
 names = [e.get("Name") for e in lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]]

@@ -37,7 +37,7 @@ pub async fn list(args: ExecutionsArgs) -> anyhow::Result<()> {
             println!(
                 "{:<10} {:<26} {}",
                 e.status.as_str(),
-                e.start_timestamp.to_string(),
+                millis(e.start_timestamp),
                 e.durable_execution_arn
             );
         }
@@ -60,10 +60,7 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
             println!(
                 "{:>4} {:<26} {:<22} {}",
                 event.event_id,
-                event
-                    .event_timestamp
-                    .map(|t| t.to_string())
-                    .unwrap_or_default(),
+                event.event_timestamp.map(millis).unwrap_or_default(),
                 event
                     .event_type
                     .map(|t| t.as_str().to_owned())
@@ -73,4 +70,18 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// RFC 3339 with exactly three fraction digits (`2026-11-27T08:40:55.494Z`): the API's epoch
+/// seconds are floats, so plain `Display` would print `55.493999Z` or `55.9Z`.
+fn millis(t: aws_sdk_lambda::primitives::DateTime) -> String {
+    const FORMAT: &[time::format_description::FormatItem<'_>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    #[allow(clippy::cast_possible_truncation)]
+    let ms = (t.as_secs_f64() * 1000.0).round() as i128;
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000)
+        .ok()
+        .and_then(|d| d.format(FORMAT).ok())
+        .unwrap_or_else(|| t.to_string())
 }

@@ -14,7 +14,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 const SEED_MESSAGE: &str = r#"{"data_source": "test.csv", "processing_type": "standard"}"#;
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
-    init_logging(&args.log_format);
+    crate::logging::init(&args.log_format);
     let config = StackConfig {
         listen: args.listen,
         data_dir: args.data_dir,
@@ -42,24 +42,6 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         "stopped"
     );
     Ok(())
-}
-
-fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DURAPIPE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if format == "json" {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .init();
-    } else {
-        builder.with_target(false).init();
-    }
 }
 
 fn print_banner(info: &StackInfo) {

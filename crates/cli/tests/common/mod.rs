@@ -328,3 +328,66 @@ impl Aws<'_> {
 pub fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().trim().to_owned()
 }
+
+/// One AWS JSON 1.0 call (`X-Amz-Target: {target}`) with a JSON body: `(status, body)`.
+pub fn aws_json(endpoint: &str, target: &str, body: &Value) -> (u16, Value) {
+    let (status, text) = http(
+        endpoint,
+        "POST",
+        "/",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", target),
+        ],
+        &body.to_string(),
+    )
+    .unwrap_or_else(|| panic!("{target}: no answer from {endpoint}"));
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// `(visible, in flight)` messages of queue `name`.
+pub fn queue_depth(endpoint: &str, name: &str) -> (u64, u64) {
+    let url = format!("{endpoint}/000000000000/{name}");
+    let (status, out) = aws_json(
+        endpoint,
+        "AmazonSQS.GetQueueAttributes",
+        &serde_json::json!({"QueueUrl": url, "AttributeNames": ["All"]}),
+    );
+    assert_eq!(status, 200, "{out}");
+    let get = |n: &str| {
+        out["Attributes"][n]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {n} in {out}"))
+    };
+    (
+        get("ApproximateNumberOfMessages"),
+        get("ApproximateNumberOfMessagesNotVisible"),
+    )
+}
+
+/// Sends `body` to queue `name` over the SQS endpoint; returns the message id.
+pub fn send_to(endpoint: &str, name: &str, body: &str) -> String {
+    let url = format!("{endpoint}/000000000000/{name}");
+    let (status, out) = aws_json(
+        endpoint,
+        "AmazonSQS.SendMessage",
+        &serde_json::json!({"QueueUrl": url, "MessageBody": body}),
+    );
+    assert_eq!(status, 200, "{out}");
+    out["MessageId"].as_str().unwrap().to_owned()
+}
+
+/// Writes `lines` as a JSONL file in `dir` and returns its path.
+pub fn jsonl(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+/// `n` valid seed-like bodies with distinct `data_source`s `{prefix}-{i}.csv`.
+pub fn valid_bodies(prefix: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!(r#"{{"data_source": "{prefix}-{i}.csv", "processing_type": "standard"}}"#))
+        .collect()
+}

@@ -26,6 +26,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tracing::Instrument as _;
 
 pub use event::sqs_event;
 pub use response::{evaluate, BatchResult, Disposition};
@@ -224,11 +225,22 @@ impl<T: BatchTarget> Poller<T> {
         }
     }
 
+    /// Processes one batch inside a span carrying the invocation's `requestId` (as Lambda logs
+    /// it), so every line logged for the batch can be told apart.
     async fn process(&self, batch: Vec<ReceivedMessage>) {
+        let span = tracing::info_span!(
+            "batch",
+            requestId = %uuid::Uuid::new_v4(),
+            worker = self.worker,
+        );
+        self.process_batch(batch).instrument(span).await;
+    }
+
+    async fn process_batch(&self, batch: Vec<ReceivedMessage>) {
         let queue = &self.config.queue;
         let event = sqs_event(queue, &batch);
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(worker = self.worker, queue = %queue, messages = batch.len(), "invoking batch");
+        tracing::info!(queue = %queue, messages = batch.len(), "invoking batch");
         let invocation = self.target.invoke(event);
         let result = match self.config.invoke_timeout {
             Some(limit) => tokio::time::timeout(limit, invocation)

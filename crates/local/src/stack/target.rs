@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use durapipe_durable::{DurableService, ExecStatus};
 use serde_json::Value;
+use tracing::Instrument as _;
 
 use crate::esm::{BatchResult, BatchTarget};
 
@@ -72,6 +73,28 @@ fn describe(error: &Value) -> String {
 
 impl BatchTarget for OrchestratorTarget {
     async fn invoke(&self, event: Value) -> BatchResult {
+        let span = tracing::info_span!(
+            "function",
+            function = %self.function,
+            executionArn = tracing::field::Empty,
+        );
+        let result = self.run(event, &span).instrument(span.clone()).await;
+        span.in_scope(|| match &result {
+            BatchResult::Completed { item_errors, .. } => {
+                tracing::info!(failed_records = item_errors.len(), "execution succeeded");
+            }
+            BatchResult::Failed {
+                error_type,
+                message,
+            } => tracing::warn!(error_type = %error_type, error = %message, "execution failed"),
+            BatchResult::TimedOut => tracing::warn!("execution timed out"),
+        });
+        result
+    }
+}
+
+impl OrchestratorTarget {
+    async fn run(&self, event: Value, span: &tracing::Span) -> BatchResult {
         let arn = match self.service.start(&self.function, &event).await {
             Ok(arn) => arn,
             Err(e) => {
@@ -81,6 +104,8 @@ impl BatchTarget for OrchestratorTarget {
                 }
             }
         };
+        span.record("executionArn", tracing::field::display(&arn));
+        tracing::info!("execution started");
         let outcome = match self.service.wait(&arn, self.timeout).await {
             Ok(outcome) => outcome,
             Err(e) => {
