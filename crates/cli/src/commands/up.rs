@@ -30,7 +30,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let stack = Stack::start(config).await?;
     print_banner(stack.info());
     if args.demo {
-        demo(stack.info()).await?;
+        if let Err(e) = demo(stack.info()).await {
+            // Stop cleanly (in-flight work checkpoints) before reporting the failure.
+            stack.shutdown(SHUTDOWN_GRACE).await;
+            return Err(e);
+        }
     }
     wait_for_signal().await?;
     tracing::info!("shutting down: no new batches; in-flight work checkpoints");
