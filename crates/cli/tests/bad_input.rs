@@ -319,29 +319,15 @@ fn corpus(arn: &str, endpoint: &str) -> Vec<Case> {
     cases
 }
 
-struct Clients {
-    sqs: aws_sdk_sqs::Client,
-    ddb: aws_sdk_dynamodb::Client,
-}
-
-fn clients(endpoint: &str) -> Clients {
+fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
     let creds = aws_sdk_sqs::config::Credentials::new("t", "t", None, None, "t");
     let sqs = aws_sdk_sqs::Config::builder()
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-        .credentials_provider(creds.clone())
-        .build();
-    let ddb = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(creds)
         .build();
-    Clients {
-        sqs: aws_sdk_sqs::Client::from_conf(sqs),
-        ddb: aws_sdk_dynamodb::Client::from_conf(ddb),
-    }
+    aws_sdk_sqs::Client::from_conf(sqs)
 }
 
 /// Every item as JSON (read through the raw endpoint; `Value` maps compare order-free),
@@ -368,10 +354,9 @@ async fn items(addr: std::net::SocketAddr) -> Vec<serde_json::Value> {
     items
 }
 
-async fn queue_count(c: &Clients, url: &str) -> [String; 2] {
+async fn queue_count(c: &aws_sdk_sqs::Client, url: &str) -> [String; 2] {
     use aws_sdk_sqs::types::QueueAttributeName as A;
     let out = c
-        .sqs
         .get_queue_attributes()
         .queue_url(url)
         .attribute_names(A::All)
@@ -422,7 +407,7 @@ async fn every_endpoint_answers_bad_input_with_an_aws_error_and_keeps_its_data()
     .unwrap();
     let endpoint = up.endpoint.clone();
     let addr: std::net::SocketAddr = endpoint.trim_start_matches("http://").parse().unwrap();
-    let c = clients(&endpoint);
+    let c = sqs_client(&endpoint);
     let queue_url = format!("{endpoint}{Q}");
     let dlq_url = format!("{endpoint}/000000000000/dev-data-processing-dlq");
 
@@ -433,8 +418,7 @@ async fn every_endpoint_answers_bad_input_with_an_aws_error_and_keeps_its_data()
     ];
     for i in 0..3 {
         let body = format!(r#"{{"data_source":"corpus-{i}.csv","processing_type":"standard"}}"#);
-        c.sqs
-            .send_message()
+        c.send_message()
             .queue_url(&queue_url)
             .message_body(body)
             .send()
@@ -442,8 +426,7 @@ async fn every_endpoint_answers_bad_input_with_an_aws_error_and_keeps_its_data()
             .unwrap();
     }
     for body in invalid {
-        c.sqs
-            .send_message()
+        c.send_message()
             .queue_url(&queue_url)
             .message_body(body)
             .send()
@@ -523,7 +506,6 @@ async fn every_endpoint_answers_bad_input_with_an_aws_error_and_keeps_its_data()
         "the corpus enqueued something"
     );
     let dead = c
-        .sqs
         .receive_message()
         .queue_url(&dlq_url)
         .max_number_of_messages(10)

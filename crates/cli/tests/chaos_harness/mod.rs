@@ -51,6 +51,8 @@ pub struct ChaosConfig {
     pub visibility_timeout: u64,
     /// `--durability`.
     pub durability: String,
+    /// More `durapipe up` flags (`DURAPIPE_CHAOS_ARGS`, split on whitespace).
+    pub extra_args: Vec<String>,
 }
 
 fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
@@ -68,7 +70,7 @@ impl ChaosConfig {
                 .map(|d| d.as_nanos() as u64)
                 .unwrap_or(1)
         });
-        let stop_after_ms = (2_000, 6_000);
+        let stop_after_ms = (4_000, 12_000);
         let window_s =
             (stops.max(1) as f64) * ((stop_after_ms.0 + stop_after_ms.1) as f64 / 2000.0);
         let rate = env_number("DURAPIPE_CHAOS_RATE").unwrap_or(n as f64 / window_s);
@@ -80,6 +82,11 @@ impl ChaosConfig {
             seed,
             rate,
             visibility_timeout: env_number("DURAPIPE_CHAOS_VISIBILITY").unwrap_or(10),
+            extra_args: std::env::var("DURAPIPE_CHAOS_ARGS")
+                .unwrap_or_else(|_| "--batch-size 10 --concurrency 8".into())
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
             durability: std::env::var("DURAPIPE_CHAOS_DURABILITY")
                 .unwrap_or_else(|_| "full".into()),
         }
@@ -123,6 +130,7 @@ pub async fn run(config: &ChaosConfig) -> Result<Outcome, String> {
     ]
     .iter()
     .map(|s| (*s).to_owned())
+    .chain(config.extra_args.iter().cloned())
     .collect();
     let boot = Duration::from_secs(60);
     let mut rng = plan::Rng::new(config.seed);
