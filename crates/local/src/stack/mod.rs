@@ -244,7 +244,10 @@ impl Stack {
             .router()
             .merge(service.router())
             .route("/health", get(|| async { "ok" }))
-            .route("/_durapipe/stats", get(stats_handler(db.clone(), service.clone())));
+            .route(
+                "/_durapipe/stats",
+                get(stats_handler(db.clone(), service.clone())),
+            );
         let (stop_http, mut stopped) = watch::channel(false);
         let server = tokio::spawn(async move {
             axum::serve(listener, router)
