@@ -249,9 +249,6 @@ pub struct Verdict {
     pub dead: usize,
     /// Executions by status.
     pub executions: BTreeMap<String, usize>,
-    /// Messages dead-lettered because crashes interrupted every one of their `maxReceiveCount`
-    /// receives (no failure recorded): valid ones are also stored, invalid ones lack a reason.
-    pub crash_dead_lettered: usize,
     /// Everything that breaks the invariant.
     pub violations: Vec<String>,
 }
@@ -260,7 +257,7 @@ impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "acknowledged: {} valid + {} invalid; uncertain sends: {} ({} became items, {} dead letters); table items: {}; DLQ messages: {} ({} dead-lettered by crashes alone, without a recorded failure); executions: {:?}; violations: {}",
+            "acknowledged: {} valid + {} invalid; uncertain sends: {} ({} became items, {} dead letters); table items: {}; DLQ messages: {}; executions: {:?}; violations: {}",
             self.acked_valid,
             self.acked_invalid,
             self.uncertain,
@@ -268,7 +265,6 @@ impl fmt::Display for Verdict {
             self.uncertain_dead,
             self.items,
             self.dead,
-            self.crash_dead_lettered,
             self.executions,
             self.violations.len()
         )
@@ -277,9 +273,8 @@ impl fmt::Display for Verdict {
 
 /// Checks: every acknowledged valid message is in the table exactly once and nothing else is
 /// (bar uncertain sends); every acknowledged invalid message is in the DLQ, once, with its
-/// validation reason, and nothing else is (bar uncertain sends). A message whose every receive
-/// was cut short by a crash is dead-lettered without a recorded failure, as on AWS; such dead
-/// letters are counted apart (a valid one must also be stored). The main queue is empty; no
+/// validation reason, and nothing else is (bar uncertain sends); a crash or stop never costs a
+/// message a receive, so no valid message is ever dead-lettered. The main queue is empty; no
 /// execution is RUNNING.
 pub fn check(plan: &[Planned], ledger: &Ledger, seen: &Observed) -> Verdict {
     let mut v = Verdict {
@@ -372,15 +367,10 @@ pub fn check(plan: &[Planned], ledger: &Ledger, seen: &Observed) -> Verdict {
                 match p.expect {
                     Expect::Invalid { reason } => Some(reason),
                     Expect::Valid { .. } => {
-                        // A crash costs a receive (as a Lambda crash does on AWS), so a valid
-                        // message interrupted `maxReceiveCount` times is dead-lettered. That is
-                        // tolerated only if it never failed (no last error) and was stored.
-                        if dead.last_error.is_none() && stored.contains(dead.message_id.as_str()) {
-                            v.crash_dead_lettered += 1;
-                        } else {
-                            v.violations
-                                .push(format!("valid message dead-lettered: {dead:?}"));
-                        }
+                        // A stopped stack does not cost a receive (the receives it cut short
+                        // are requeued at start-up), so a valid message never dead-letters.
+                        v.violations
+                            .push(format!("valid message dead-lettered: {dead:?}"));
                         None
                     }
                 }
@@ -403,10 +393,7 @@ pub fn check(plan: &[Planned], ledger: &Ledger, seen: &Observed) -> Verdict {
                 }
             },
         };
-        if expected.is_some() && dead.last_error.is_none() {
-            // Interrupted by crashes on every receive: no failure was ever recorded.
-            v.crash_dead_lettered += 1;
-        } else if let Some(reason) = expected {
+        if let Some(reason) = expected {
             let ok = dead.last_error.as_deref().is_some_and(|e| {
                 e.starts_with("ValidationError: invalid message:") && e.contains(reason)
             });

@@ -649,7 +649,8 @@ impl Queues {
                 let changed = conn.execute(
                     "UPDATE sqs_messages
                         SET visible_at_ms = COALESCE(?4, visible_at_ms),
-                            last_error = COALESCE(?5, last_error)
+                            last_error = COALESCE(?5, last_error),
+                            receipt_handle = CASE WHEN ?5 IS NULL THEN receipt_handle END
                       WHERE queue = ?1 AND message_id = ?2 AND receipt_handle = ?3
                         AND (visible_at_ms > ?6 OR ?5 IS NOT NULL)",
                     params![queue, id, handle, visible_at, error, now],
@@ -662,6 +663,33 @@ impl Queues {
             .await?;
         self.notify.notify_waiters();
         Ok(())
+    }
+
+    /// After a crash: every message of `queue` that was received and neither deleted nor
+    /// settled with [`Queues::release_with_error`] (its batch was cut short by the crash) becomes
+    /// visible now, and that receive no longer counts towards `maxReceiveCount` — a stopped stack
+    /// is not a failure of the message. Call at start-up, before the queue's consumer starts.
+    /// Returns how many messages were requeued.
+    ///
+    /// # Errors
+    /// `QueueDoesNotExist`.
+    pub async fn requeue_interrupted(&self, queue: &str) -> Result<usize, SqsError> {
+        let (queue, now) = (queue.to_string(), self.clock.now_ms());
+        let requeued = self
+            .db
+            .write(move |conn| {
+                load_queue(conn, &queue)?.ok_or(SqsError::QueueDoesNotExist)?;
+                Ok::<_, SqsError>(conn.execute(
+                    "UPDATE sqs_messages
+                        SET visible_at_ms = ?2, receipt_handle = NULL,
+                            receive_count = MAX(receive_count - 1, 0)
+                      WHERE queue = ?1 AND receipt_handle IS NOT NULL AND visible_at_ms > ?2",
+                    params![queue, now],
+                )?)
+            })
+            .await?;
+        self.notify.notify_waiters();
+        Ok(requeued)
     }
 
     /// Deletes every message of the queue; returns how many.

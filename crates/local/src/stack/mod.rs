@@ -258,6 +258,16 @@ impl Stack {
         });
 
         let recovered = service.recover().await.map_err(StackError::start)?;
+        let requeued = queues
+            .requeue_interrupted(&queue)
+            .await
+            .map_err(StackError::start)?;
+        if requeued > 0 {
+            tracing::info!(
+                requeued,
+                "messages interrupted by the last stop are visible again"
+            );
+        }
         let esm = EventSourceMapping::start(
             queues,
             Arc::new(OrchestratorTarget::new(
