@@ -140,7 +140,7 @@ fn a_full_disk_is_refused_at_once() {
     // Fill it up, leaving a few bytes.
     let filler = vec![0u8; 60 * 1024];
     let _ = std::fs::write(data.join("filler"), &filler);
-    up_fails(&data, &["durapipe: error"]);
+    up_fails(&data, &["durapipe: error", "disk is full"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

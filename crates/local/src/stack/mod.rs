@@ -128,8 +128,19 @@ impl StackError {
         Self::Config(e.to_string())
     }
 
-    fn start(e: impl std::fmt::Display) -> Self {
-        Self::Start(e.to_string())
+    /// Keeps the whole cause chain in the text (e.g. `internal database error: database or
+    /// disk is full`), so the operator sees the root cause.
+    fn start(e: impl std::error::Error) -> Self {
+        let mut text = e.to_string();
+        let mut source = e.source();
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text = format!("{text}: {cause_text}");
+            }
+            source = cause.source();
+        }
+        Self::Start(text)
     }
 }
 
