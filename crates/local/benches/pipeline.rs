@@ -1,0 +1,192 @@
+//! Micro-benchmark of one whole orchestrator execution on the local durable-execution service
+//! (issue 6, item 4): the real `durapipe_workflow::orchestrate` with `sdk_options`, hosted by
+//! `DurableService` through its in-process client, and the three stage functions as plain
+//! functions (store writes to the local DynamoDB table over SQLite), wired as
+//! `crates/local/src/stack/functions.rs` wires them. One SQS event of 10 valid records, measured
+//! from `service.start` to `service.wait`: every invocation, replay, checkpoint and commit.
+//!
+//! It lives here, not in `crates/durable/benches`, so that the durable service keeps no
+//! dependency (not even a dev one) on the pipeline's crates.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_durable_execution_sdk as durable;
+use aws_lambda_events::event::sqs::SqsEvent;
+use criterion::{criterion_group, criterion_main, Criterion};
+use durapipe_core::{OrchestratorConfig, StoreConfig, SystemClock};
+use durapipe_durable::{plain_fn, DurableFn, DurableService, ExecStatus, FunctionError};
+use durapipe_local::dynamodb::{TableDefinition, Tables};
+use durapipe_local::stack::LocalRecordTable;
+use durapipe_sqlite::{Database, Durability, Options as DbOptions};
+use durapipe_workflow::{
+    orchestrate, sdk_options, store_handler, transform_handler, validate_handler, StageError,
+};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+const ORCHESTRATOR: &str = "dev-orchestrator";
+const TABLE: &str = "dev-processed-data";
+const RECORDS: usize = 10;
+
+fn to_function_result<T: Serialize>(out: Result<T, StageError>) -> Result<Value, FunctionError> {
+    match out {
+        Ok(value) => serde_json::to_value(value)
+            .map_err(|e| FunctionError::new("SerializationError", e.to_string())),
+        Err(e) => Err(FunctionError::new(
+            e.error_type().as_str(),
+            e.full_message(),
+        )),
+    }
+}
+
+/// A service on a fresh database in `dir`, with the pipeline's four functions registered.
+async fn service(dir: &std::path::Path, durability: Durability) -> DurableService {
+    let db = Database::open(
+        &dir.join("durapipe.db"),
+        &DbOptions {
+            durability,
+            ..DbOptions::default()
+        },
+    )
+    .unwrap();
+    let tables = Tables::open(db.clone(), Arc::new(durapipe_local::SystemClock))
+        .await
+        .unwrap();
+    tables
+        .ensure_table(TableDefinition::with_string_hash_key(TABLE, "execution_id"))
+        .await
+        .unwrap();
+    let service = DurableService::open(
+        db,
+        Arc::new(durapipe_durable::SystemClock),
+        durapipe_durable::Config::default(),
+    )
+    .await
+    .unwrap();
+
+    let mut env = BTreeMap::new();
+    env.insert("ENVIRONMENT", "dev".to_owned());
+    env.insert("PROCESSED_DATA_TABLE", TABLE.to_owned());
+    env.insert(
+        "VALIDATION_FUNCTION_ARN",
+        service.function_arn("dev-validate"),
+    );
+    env.insert(
+        "TRANSFORMATION_FUNCTION_ARN",
+        service.function_arn("dev-transform"),
+    );
+    env.insert("STORAGE_FUNCTION_ARN", service.function_arn("dev-store"));
+    let lookup = |name: &str| env.get(name).cloned();
+    let store_config = Arc::new(StoreConfig::from_lookup(lookup).unwrap());
+    let orchestrator_config = Arc::new(OrchestratorConfig::from_lookup(lookup).unwrap());
+
+    service.register_plain(
+        "dev-validate",
+        plain_fn(|event| async move { to_function_result(validate_handler(event).await) }),
+    );
+    service.register_plain(
+        "dev-transform",
+        plain_fn(|event| async move {
+            to_function_result(transform_handler(event, &SystemClock).await)
+        }),
+    );
+    let table = Arc::new(LocalRecordTable::new(tables, TABLE));
+    service.register_plain(
+        "dev-store",
+        plain_fn(move |event| {
+            let (table, config) = (table.clone(), store_config.clone());
+            async move {
+                to_function_result(store_handler(event, &*table, &config, &SystemClock).await)
+            }
+        }),
+    );
+    let options =
+        sdk_options(durable::Options::builder().lambda_client(service.in_process_client()))
+            .build()
+            .unwrap();
+    let orchestrator = durable::wrap(
+        move |event: SqsEvent, ctx| orchestrate(event, ctx, orchestrator_config.clone()),
+        options,
+    );
+    let orchestrator: DurableFn = Arc::new(move |event| orchestrator(event));
+    service.register_durable(ORCHESTRATOR, orchestrator);
+    assert_eq!(service.recover().await.unwrap(), 0);
+    service
+}
+
+/// The SQS event Lambda's event source mapping delivers for `n` valid messages.
+fn sqs_event(batch: u64, n: usize) -> Value {
+    let records: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({
+                "messageId": format!("00000000-0000-4000-8000-{batch:06}{i:06}"),
+                "receiptHandle": format!("handle-{batch}-{i}"),
+                "body": r#"{"data_source": "x.csv", "processing_type": "standard"}"#,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1700000000000",
+                    "SenderId": "000000000000",
+                    "ApproximateFirstReceiveTimestamp": "1700000000001"
+                },
+                "messageAttributes": {},
+                "md5OfBody": "00000000000000000000000000000000",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:dev-data-processing-queue",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// Runs one execution to its end; returns its ARN.
+async fn run_one(service: &DurableService, batch: u64) -> String {
+    let arn = service
+        .start(ORCHESTRATOR, &sqs_event(batch, RECORDS))
+        .await
+        .unwrap();
+    let outcome = service.wait(&arn, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(outcome.status, ExecStatus::Succeeded, "{outcome:?}");
+    let result: Value = serde_json::from_str(outcome.result.as_deref().unwrap()).unwrap();
+    assert_eq!(result["batchItemFailures"], json!([]), "{result}");
+    arn
+}
+
+fn pipeline_benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("orchestrator_execution");
+    group.sample_size(20);
+    for (label, durability) in [
+        ("durability_off", Durability::Off),
+        ("durability_full", Durability::Full),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let service = rt.block_on(service(dir.path(), durability));
+        // Shape of one execution, for the report.
+        let before = service.checkpoints();
+        let arn = rt.block_on(run_one(&service, 0));
+        let ops = rt.block_on(service.operations(&arn)).unwrap().len();
+        eprintln!(
+            "{label}: one execution of {RECORDS} records = {ops} operations, {} checkpoints",
+            service.checkpoints() - before
+        );
+        let mut batch = 1;
+        group.bench_function(format!("{RECORDS}_records/{label}"), |b| {
+            b.iter(|| {
+                batch += 1;
+                rt.block_on(run_one(&service, batch))
+            });
+        });
+        rt.block_on(service.shutdown(Duration::from_secs(5)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, pipeline_benches);
+criterion_main!(benches);
