@@ -31,6 +31,9 @@ pub struct Config {
     pub region: String,
     /// Account in ARNs.
     pub account: String,
+    /// How long a finished execution is kept after its end before the periodic sweep deletes
+    /// it (AWS's `RetentionPeriodInDays`; default 7 days). See [`DurableService::sweep_retention`].
+    pub retention: Duration,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             limits: Limits::default(),
             region: "us-east-1".into(),
             account: "000000000000".into(),
+            retention: crate::retention::DEFAULT_RETENTION,
         }
     }
 }
@@ -57,7 +61,7 @@ pub struct StartOptions {
 }
 
 pub(crate) struct Slot {
-    state: tokio::sync::Mutex<Option<ExecutionState>>,
+    pub(crate) state: tokio::sync::Mutex<Option<ExecutionState>>,
     pub(crate) done: watch::Sender<Option<Outcome>>,
 }
 
@@ -66,7 +70,7 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: Config,
     pub(crate) functions: Registry,
-    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    pub(crate) slots: Mutex<HashMap<String, Arc<Slot>>>,
     pub(crate) timers: Timers,
     pub(crate) stopping: AtomicBool,
     pub(crate) in_flight: AtomicUsize,
@@ -126,6 +130,7 @@ impl DurableService {
         });
         let svc = Self { inner };
         tokio::spawn(svc.clone().timer_loop());
+        crate::retention::start(&svc).await?;
         Ok(svc)
     }
 
@@ -270,6 +275,7 @@ impl DurableService {
     /// # Errors
     /// `ResourceNotFoundException` or a storage error.
     pub async fn wait(&self, arn: &str, timeout: Duration) -> Result<Outcome, ApiError> {
+        let _release = crate::retention::SlotRelease::new(self, arn);
         let mut rx = self.slot_with(arn, None).done.subscribe();
         let meta = self.meta(arn).await?;
         if meta.status.is_terminal() {
@@ -387,6 +393,7 @@ impl DurableService {
         let this = self.clone();
         let arn = arn.to_owned();
         Box::pin(async move {
+            let _release = crate::retention::SlotRelease::new(&this, &arn);
             let slot = this.slot_with(&arn, None);
             let actions = {
                 let mut guard = slot.state.lock().await;
