@@ -36,6 +36,7 @@ impl DurableService {
                 if self.is_stopping() {
                     return; // resumed by recovery on the next start
                 }
+                self.inner.invocations.fetch_add(1, Ordering::Relaxed);
                 let guard = self.track();
                 tokio::spawn(async move {
                     let outcome = this.invoke(&arn, &invocation_id, envelope).await;

@@ -77,6 +77,8 @@ pub(crate) struct Inner {
     pub(crate) idle: tokio::sync::Notify,
     /// Checkpoints accepted since start (for benchmarks).
     pub(crate) checkpoints: std::sync::atomic::AtomicU64,
+    /// Handler invocations started since start (for benchmarks).
+    pub(crate) invocations: std::sync::atomic::AtomicU64,
 }
 
 /// The local durable-execution service. Cheap to clone.
@@ -127,6 +129,7 @@ impl DurableService {
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
             checkpoints: std::sync::atomic::AtomicU64::new(0),
+            invocations: std::sync::atomic::AtomicU64::new(0),
         });
         let svc = Self { inner };
         tokio::spawn(svc.clone().timer_loop());
@@ -353,6 +356,11 @@ impl DurableService {
     /// Checkpoints accepted since the service started.
     pub fn checkpoints(&self) -> u64 {
         self.inner.checkpoints.load(Ordering::Relaxed)
+    }
+
+    /// Handler invocations of durable functions started since the service started.
+    pub fn invocations(&self) -> u64 {
+        self.inner.invocations.load(Ordering::Relaxed)
     }
 
     /// Whether [`DurableService::shutdown`] was called.

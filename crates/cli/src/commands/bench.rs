@@ -175,6 +175,10 @@ async fn measure(args: &BenchArgs, endpoint: &str) -> anyhow::Result<Value> {
         "max_ms": round(latencies.last().copied().unwrap_or(0.0)),
         "checkpoints": delta("checkpoints"),
         "checkpoints_per_second": round(delta("checkpoints") as f64 / wall_secs),
+        "checkpoints_per_message": round(delta("checkpoints") as f64 / sent.len().max(1) as f64),
+        "invocations": delta("invocations"),
+        "invocations_per_message": round(delta("invocations") as f64 / sent.len().max(1) as f64),
+        "cpu_ms_per_message": round(delta("cpu_ms") as f64 / sent.len().max(1) as f64),
         "db_commits": delta("db_commits"),
         "db_writes": delta("db_writes"),
         "fsyncs": delta("db_commits"),
@@ -187,7 +191,8 @@ fn print_summary(r: &Value) {
         "durapipe bench: {} messages in {} s (sending took {} s)
   throughput   {} messages/s (first send to last stored item)
   latency      p50 {} ms, p90 {} ms, p99 {} ms, max {} ms (send to stored_at)
-  checkpoints  {} ({} per second)
+  checkpoints  {} ({} per second, {} per message)
+  invocations  {} ({} per message); stack CPU {} ms per message
   database     {} commits (= WAL fsyncs) for {} writes
   peak RSS     {} MB (the stack process)",
         r["messages"],
@@ -200,6 +205,10 @@ fn print_summary(r: &Value) {
         r["max_ms"],
         r["checkpoints"],
         r["checkpoints_per_second"],
+        r["checkpoints_per_message"],
+        r["invocations"],
+        r["invocations_per_message"],
+        r["cpu_ms_per_message"],
         r["db_commits"],
         r["db_writes"],
         r["peak_rss_mb"],

@@ -346,8 +346,8 @@ impl Stack {
 }
 
 /// `GET /_durapipe/stats` (non-AWS): counters for benchmarks — database writes and commits
-/// (each commit is one fsync of the WAL under full durability), accepted checkpoints, and the
-/// process's peak resident set size.
+/// (each commit is one fsync of the WAL under full durability), accepted checkpoints, handler
+/// invocations, the process's CPU time and its peak resident set size.
 fn stats_handler(
     db: Database,
     service: DurableService,
@@ -358,9 +358,22 @@ fn stats_handler(
             "db_writes": s.writes,
             "db_commits": s.commits,
             "checkpoints": service.checkpoints(),
+            "invocations": service.invocations(),
+            "cpu_ms": cpu_ms(),
             "peak_rss_kb": peak_rss_kb(),
         })))
     }
+}
+
+/// CPU time (user + system) this process used so far, in ms, from `/proc/self/stat` (Linux).
+fn cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux this runs on.
+    Some(ticks * 10)
 }
 
 /// `VmHWM` of this process from `/proc/self/status` (Linux), if readable.
