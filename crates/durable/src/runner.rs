@@ -83,6 +83,41 @@ impl DurableService {
         }
     }
 
+    /// Runs plain chained-invoke targets concurrently and records all their outcomes in one
+    /// command (one commit, one re-invocation of the execution).
+    pub(crate) fn dispatch_plain(&self, arn: &str, targets: Vec<(String, String, String)>) {
+        if self.is_stopping() {
+            return; // re-dispatched by recovery on the next start
+        }
+        let this = self.clone();
+        let arn = arn.to_owned();
+        let guard = self.track();
+        tokio::spawn(async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for (index, (op_id, function, payload)) in targets.into_iter().enumerate() {
+                let svc = this.clone();
+                tasks.spawn(async move {
+                    let outcome = svc.call_plain(&function, &payload).await;
+                    (index, op_id, outcome)
+                });
+            }
+            let mut done = Vec::with_capacity(tasks.len());
+            while let Some(joined) = tasks.join_next().await {
+                match joined {
+                    Ok(d) => done.push(d),
+                    // call_plain catches the target's panics; a failure here is a bug of ours.
+                    Err(e) => tracing::error!(arn, error = %e, "a chained invoke task failed"),
+                }
+            }
+            done.sort_by_key(|(index, _, _)| *index);
+            let done = done.into_iter().map(|(_, id, o)| (id, o)).collect();
+            if let Err(e) = this.command(&arn, Command::ChainedDoneMany { done }).await {
+                tracing::error!(arn, error = %e, "recording chained invokes failed");
+            }
+            drop(guard);
+        });
+    }
+
     async fn invoke(&self, arn: &str, invocation_id: &str, envelope: Value) -> InvocationOutcome {
         let function_name = arn
             .split(":function:")

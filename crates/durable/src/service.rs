@@ -438,14 +438,27 @@ impl DurableService {
                 actions
             };
             let mut reply = None;
+            // Plain chained-invoke targets of one transition run together and report back
+            // together, so their completions cost one re-invocation, not one each.
+            let mut plain = Vec::new();
             for action in actions {
                 match action {
                     Action::Reply(v) => reply = Some(v),
                     Action::Finished(outcome) => {
                         slot.done.send_replace(Some(outcome));
                     }
+                    Action::Dispatch {
+                        op_id,
+                        function,
+                        kind: core::TargetKind::Plain,
+                        payload,
+                        ..
+                    } => plain.push((op_id, function, payload)),
                     other => this.execute(&arn, other),
                 }
+            }
+            if !plain.is_empty() {
+                this.dispatch_plain(&arn, plain);
             }
             Ok(reply)
         })

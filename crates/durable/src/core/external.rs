@@ -223,22 +223,40 @@ pub(super) fn callback_heartbeat(
     Ok(vec![Action::Reply(json!({}))])
 }
 
-/// A chained invoke's target finished.
+/// Chained invokes' targets finished: each is recorded, then one invocation is claimed for all.
 pub(super) fn chained_done(
     state: &mut ExecutionState,
-    op_id: &str,
-    outcome: ChainedOutcome,
+    done: Vec<(String, ChainedOutcome)>,
     env: &Env<'_>,
 ) -> Vec<Action> {
     if state.meta.status != ExecStatus::Running {
         return Vec::new();
     }
-    let now = env.now_ms;
-    let Some(op) = state
-        .op_mut(op_id)
-        .filter(|o| o.op_type == OpType::ChainedInvoke && o.status == OpStatus::Started)
-    else {
+    let mut changed = false;
+    for (op_id, outcome) in done {
+        changed |= record_chained(state, &op_id, outcome, env.now_ms);
+    }
+    if !changed {
         return Vec::new();
+    }
+    claim(state, env).into_iter().collect()
+}
+
+/// Records one chained invoke's outcome; false if the op is unknown or no longer STARTED.
+fn record_chained(
+    state: &mut ExecutionState,
+    op_id: &str,
+    outcome: ChainedOutcome,
+    now: i64,
+) -> bool {
+    let started = state
+        .op(op_id)
+        .is_some_and(|o| o.op_type == OpType::ChainedInvoke && o.status == OpStatus::Started);
+    if !started {
+        return false; // op_mut would mark it changed
+    }
+    let Some(op) = state.op_mut(op_id) else {
+        return false;
     };
     op.status = outcome.status;
     op.result = outcome.result;
@@ -282,7 +300,7 @@ pub(super) fn chained_done(
     state.meta_mut().stored_bytes += size;
     state.push_event(now, event);
     note_async_change(state, op_id);
-    claim(state, env).into_iter().collect()
+    true
 }
 
 /// `StopDurableExecution`: idempotent on a finished execution.

@@ -139,6 +139,12 @@ pub enum Command {
         /// How.
         outcome: ChainedOutcome,
     },
+    /// Several chained invokes finished (plain targets dispatched together): recorded in one
+    /// transition, so the execution is re-invoked once for all of them (spec §5.4).
+    ChainedDoneMany {
+        /// (CHAINED_INVOKE op id, outcome), in dispatch order.
+        done: Vec<(String, ChainedOutcome)>,
+    },
     /// `StopDurableExecution`.
     Stop {
         /// Error to record.
@@ -224,8 +230,9 @@ pub fn apply(
         }
         Command::CallbackHeartbeat { op_id } => external::callback_heartbeat(state, &op_id, env),
         Command::ChainedDone { op_id, outcome } => {
-            Ok(external::chained_done(state, &op_id, outcome, env))
+            Ok(external::chained_done(state, vec![(op_id, outcome)], env))
         }
+        Command::ChainedDoneMany { done } => Ok(external::chained_done(state, done, env)),
         Command::Stop { error } => Ok(external::stop(state, error, env)),
     }
 }

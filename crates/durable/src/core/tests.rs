@@ -582,3 +582,55 @@ fn state_pages_by_offset_with_execution_first() {
     }
     assert_eq!(ids, vec!["1", "s0", "s1", "s2", "s3"]);
 }
+
+#[test]
+fn chained_completions_together_cost_one_invocation() {
+    let mut t = T::new();
+    let tok = t.invoke();
+    let updates: Vec<OperationUpdate> = serde_json::from_value(json!([
+        {"Id":"a","Type":"CHAINED_INVOKE","Action":"START","Payload":"1","ChainedInvokeOptions":{"FunctionName":"plain"}},
+        {"Id":"b","Type":"CHAINED_INVOKE","Action":"START","Payload":"2","ChainedInvokeOptions":{"FunctionName":"plain"}}
+    ])).unwrap();
+    let a = t
+        .apply(Command::Checkpoint {
+            token: tok.clone(),
+            client_token: None,
+            updates,
+        })
+        .unwrap();
+    let dispatched = a
+        .iter()
+        .filter(|x| matches!(x, Action::Dispatch { kind: TargetKind::Plain, .. }))
+        .count();
+    assert_eq!(dispatched, 2);
+    assert!(t.done(&inv_of(&tok), json!({"Status":"PENDING"})).is_empty());
+    let ok = |r: &str| ChainedOutcome {
+        status: OpStatus::Succeeded,
+        result: Some(r.into()),
+        error: None,
+    };
+    let a = t
+        .apply(Command::ChainedDoneMany {
+            done: vec![("a".into(), ok("10")), ("b".into(), ok("20"))],
+        })
+        .unwrap();
+    let invokes: Vec<&Value> = a
+        .iter()
+        .filter_map(|x| match x {
+            Action::Invoke { envelope, .. } => Some(envelope),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(invokes.len(), 1, "one invocation for both completions");
+    assert_eq!(invokes[0]["UpdatedOperationIds"], json!(["a", "b"]));
+    assert_eq!((t.status("a"), t.status("b")), ("SUCCEEDED", "SUCCEEDED"));
+    // A repeated (or unknown) completion changes nothing and invokes nothing.
+    t.state.take_delta();
+    let a = t
+        .apply(Command::ChainedDoneMany {
+            done: vec![("a".into(), ok("11")), ("zz".into(), ok("1"))],
+        })
+        .unwrap();
+    assert!(a.is_empty());
+    assert!(!t.state.has_delta());
+}
