@@ -317,6 +317,16 @@ impl Tables {
         item: Item,
         condition: Option<Condition>,
     ) -> Result<Option<Item>, DdbError> {
+        self.put_where(table, item, move |_| condition).await
+    }
+
+    /// [`Tables::put`] with the condition built from the table's definition, inside the write.
+    async fn put_where(
+        &self,
+        table: &str,
+        item: Item,
+        condition: impl FnOnce(&TableDefinition) -> Option<Condition> + Send + 'static,
+    ) -> Result<Option<Item>, DdbError> {
         value::validate_item(&item)?;
         let size = value::item_size(&item);
         if size > MAX_ITEM_BYTES {
@@ -330,6 +340,7 @@ impl Tables {
                 let definition = definition_of(conn, &table)?;
                 let (hk, rk) = key_of(&definition, &item, false)?;
                 let old = read_item(conn, &table, &hk, &rk)?;
+                let condition = condition(&definition);
                 if condition.as_ref().is_some_and(|c| !c.matches(old.as_ref())) {
                     return Err(DdbError::ConditionalCheckFailed);
                 }
@@ -347,15 +358,10 @@ impl Tables {
     /// # Errors
     /// As [`Tables::put`], except that an existing item is `Ok(false)`.
     pub async fn put_if_absent(&self, table: &str, item: Item) -> Result<bool, DdbError> {
-        let hash_key = self.describe(table).await?.definition.hash_key.name;
-        match self
-            .put(
-                table,
-                item,
-                Some(Condition::attribute_not_exists(&hash_key)),
-            )
-            .await
-        {
+        // The condition is built inside the write from the definition: no separate read, and
+        // no `describe` (which counts the table's items: O(n) per put).
+        let absent = |d: &TableDefinition| Some(Condition::attribute_not_exists(&d.hash_key.name));
+        match self.put_where(table, item, absent).await {
             Ok(_) => Ok(true),
             Err(DdbError::ConditionalCheckFailed) => Ok(false),
             Err(e) => Err(e),
