@@ -257,7 +257,7 @@ impl DurableService {
             parent,
         };
         let mut state = core::new_execution(params, inner.clock.now_ms());
-        let p = Persist::take(&mut state, true);
+        let p = Persist::take(&mut state, true)?;
         let inserted = inner
             .db
             .write(move |c| store::insert_idempotent(c, &p))
@@ -425,8 +425,11 @@ impl DurableService {
                     core::apply(state, command, &env)?
                 };
                 if state.has_delta() {
-                    let p = Persist::take(state, false);
-                    if let Err(e) = inner.db.write(move |c| store::write(c, &p)).await {
+                    let written = match Persist::take(state, false) {
+                        Ok(p) => inner.db.write(move |c| store::write(c, &p)).await,
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = written {
                         *guard = None; // memory may be ahead of the database: reload next time
                         return Err(e);
                     }

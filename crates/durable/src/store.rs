@@ -52,37 +52,51 @@ pub(crate) async fn init(db: &Database) -> Result<(), ApiError> {
     db.write(|conn| sql(conn.execute_batch(SCHEMA))).await
 }
 
-/// A snapshot of changes to write.
+/// A snapshot of changes to write, serialized by the caller (not on the shared writer thread,
+/// which would serialize every execution's JSON one after the other).
 #[derive(Debug)]
 pub(crate) struct Persist {
     pub meta: Meta,
-    pub ops: Vec<Op>,
-    pub events: Vec<(u64, Value)>,
+    /// `meta` as JSON.
+    pub meta_json: String,
+    /// Changed operations: (id, ord, JSON record).
+    pub ops: Vec<(String, u64, String)>,
+    /// New history events: (id, JSON).
+    pub events: Vec<(u64, String)>,
     /// Insert a new execution (fails on a duplicate name).
     pub insert: bool,
 }
 
 impl Persist {
-    /// Takes the delta out of `state`.
-    pub(crate) fn take(state: &mut ExecutionState, insert: bool) -> Self {
+    /// Takes the delta out of `state` and serializes it.
+    ///
+    /// # Errors
+    /// A record that cannot be serialized (the delta is gone: reload the state).
+    pub(crate) fn take(state: &mut ExecutionState, insert: bool) -> Result<Self, ApiError> {
         let delta = state.take_delta();
-        let ops = delta
-            .ops
-            .iter()
-            .filter_map(|id| state.op(id).cloned())
+        let mut ops = Vec::with_capacity(delta.ops.len());
+        for op in delta.ops.iter().filter_map(|id| state.op(id)) {
+            let body = serde_json::to_string(op).map_err(json_err)?;
+            ops.push((op.id.clone(), op.ord, body));
+        }
+        let events = delta
+            .events
+            .into_iter()
+            .map(|(id, event)| (id, event.to_string()))
             .collect();
-        Self {
+        Ok(Self {
+            meta_json: serde_json::to_string(&state.meta).map_err(json_err)?,
             meta: state.meta.clone(),
             ops,
-            events: delta.events,
+            events,
             insert,
-        }
+        })
     }
 }
 
 /// Writes a snapshot (inside the caller's transaction).
 pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
-    let meta_json = serde_json::to_string(&p.meta).map_err(json_err)?;
+    let meta_json = &p.meta_json;
     let m = &p.meta;
     if p.insert {
         sql(conn.execute(
@@ -108,15 +122,14 @@ pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
         "INSERT INTO dx_operations (arn, op_id, ord, body) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (arn, op_id) DO UPDATE SET body = excluded.body",
     ))?;
-    for op in &p.ops {
-        let body = serde_json::to_string(op).map_err(json_err)?;
-        sql(op_stmt.execute(params![m.arn, op.id, op.ord as i64, body]))?;
+    for (id, ord, body) in &p.ops {
+        sql(op_stmt.execute(params![m.arn, id, *ord as i64, body]))?;
     }
     let mut ev_stmt = sql(
         conn.prepare_cached("INSERT INTO dx_events (arn, event_id, body) VALUES (?1, ?2, ?3)")
     )?;
     for (id, event) in &p.events {
-        sql(ev_stmt.execute(params![m.arn, *id as i64, event.to_string()]))?;
+        sql(ev_stmt.execute(params![m.arn, *id as i64, event]))?;
     }
     Ok(())
 }
