@@ -600,10 +600,20 @@ fn chained_completions_together_cost_one_invocation() {
         .unwrap();
     let dispatched = a
         .iter()
-        .filter(|x| matches!(x, Action::Dispatch { kind: TargetKind::Plain, .. }))
+        .filter(|x| {
+            matches!(
+                x,
+                Action::Dispatch {
+                    kind: TargetKind::Plain,
+                    ..
+                }
+            )
+        })
         .count();
     assert_eq!(dispatched, 2);
-    assert!(t.done(&inv_of(&tok), json!({"Status":"PENDING"})).is_empty());
+    assert!(t
+        .done(&inv_of(&tok), json!({"Status":"PENDING"}))
+        .is_empty());
     let ok = |r: &str| ChainedOutcome {
         status: OpStatus::Succeeded,
         result: Some(r.into()),
