@@ -1,46 +1,27 @@
 //! Micro-benchmark of one whole orchestrator execution on the local durable-execution service
 //! (issue 6, item 4): the real `durapipe_workflow::orchestrate` with `sdk_options`, hosted by
 //! `DurableService` through its in-process client, and the three stage functions as plain
-//! functions (store writes to the local DynamoDB table over SQLite), wired as
-//! `crates/local/src/stack/functions.rs` wires them. One SQS event of 10 valid records, measured
+//! functions (store writes to the local DynamoDB table over SQLite), wired by the
+//! stack's own `register_functions`. One SQS event of 10 valid records, measured
 //! from `service.start` to `service.wait`: every invocation, replay, checkpoint and commit.
 //!
 //! It lives here, not in `crates/durable/benches`, so that the durable service keeps no
 //! dependency (not even a dev one) on the pipeline's crates.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_durable_execution_sdk as durable;
-use aws_lambda_events::event::sqs::SqsEvent;
 use criterion::{criterion_group, criterion_main, Criterion};
-use durapipe_core::{OrchestratorConfig, StoreConfig, SystemClock};
-use durapipe_durable::{plain_fn, DurableFn, DurableService, ExecStatus, FunctionError};
+use durapipe_durable::{DurableService, ExecStatus};
 use durapipe_local::dynamodb::{TableDefinition, Tables};
-use durapipe_local::stack::LocalRecordTable;
+use durapipe_local::stack::{register_functions, LocalRecordTable};
 use durapipe_sqlite::{Database, Durability, Options as DbOptions};
-use durapipe_workflow::{
-    orchestrate, sdk_options, store_handler, transform_handler, validate_handler, StageError,
-};
-use serde::Serialize;
 use serde_json::{json, Value};
 
 const ORCHESTRATOR: &str = "dev-orchestrator";
 const TABLE: &str = "dev-processed-data";
 const RECORDS: usize = 10;
-
-fn to_function_result<T: Serialize>(out: Result<T, StageError>) -> Result<Value, FunctionError> {
-    match out {
-        Ok(value) => serde_json::to_value(value)
-            .map_err(|e| FunctionError::new("SerializationError", e.to_string())),
-        Err(e) => Err(FunctionError::new(
-            e.error_type().as_str(),
-            e.full_message(),
-        )),
-    }
-}
 
 /// A service on a fresh database in `dir`, with the pipeline's four functions registered.
 async fn service(dir: &std::path::Path, durability: Durability) -> DurableService {
@@ -67,52 +48,14 @@ async fn service(dir: &std::path::Path, durability: Durability) -> DurableServic
     .await
     .unwrap();
 
-    let mut env = BTreeMap::new();
-    env.insert("ENVIRONMENT", "dev".to_owned());
-    env.insert("PROCESSED_DATA_TABLE", TABLE.to_owned());
-    env.insert(
-        "VALIDATION_FUNCTION_ARN",
-        service.function_arn("dev-validate"),
-    );
-    env.insert(
-        "TRANSFORMATION_FUNCTION_ARN",
-        service.function_arn("dev-transform"),
-    );
-    env.insert("STORAGE_FUNCTION_ARN", service.function_arn("dev-store"));
-    let lookup = |name: &str| env.get(name).cloned();
-    let store_config = Arc::new(StoreConfig::from_lookup(lookup).unwrap());
-    let orchestrator_config = Arc::new(OrchestratorConfig::from_lookup(lookup).unwrap());
-
-    service.register_plain(
-        "dev-validate",
-        plain_fn(|event| async move { to_function_result(validate_handler(event).await) }),
-    );
-    service.register_plain(
-        "dev-transform",
-        plain_fn(|event| async move {
-            to_function_result(transform_handler(event, &SystemClock).await)
-        }),
-    );
-    let table = Arc::new(LocalRecordTable::new(tables, TABLE));
-    service.register_plain(
-        "dev-store",
-        plain_fn(move |event| {
-            let (table, config) = (table.clone(), store_config.clone());
-            async move {
-                to_function_result(store_handler(event, &*table, &config, &SystemClock).await)
-            }
-        }),
-    );
-    let options =
-        sdk_options(durable::Options::builder().lambda_client(service.in_process_client()))
-            .build()
-            .unwrap();
-    let orchestrator = durable::wrap(
-        move |event: SqsEvent, ctx| orchestrate(event, ctx, orchestrator_config.clone()),
-        options,
-    );
-    let orchestrator: DurableFn = Arc::new(move |event| orchestrator(event));
-    service.register_durable(ORCHESTRATOR, orchestrator);
+    register_functions(
+        &service,
+        "dev",
+        LocalRecordTable::new(tables, TABLE),
+        TABLE,
+        service.in_process_client(),
+    )
+    .unwrap();
     assert_eq!(service.recover().await.unwrap(), 0);
     service
 }

@@ -28,7 +28,7 @@ use crate::esm::{EsmConfig, EsmStats, EventSourceMapping};
 use crate::sqs::{queue_arn, queue_url, QueueConfig, Queues};
 use crate::{AwsEndpoints, SystemClock};
 
-pub use functions::FunctionNames;
+pub use functions::{register as register_functions, FunctionNames};
 pub use record_table::LocalRecordTable;
 pub use target::OrchestratorTarget;
 
