@@ -3,30 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
+#[path = "../../tests-common/startup.rs"]
+mod common;
 
-/// Runs the binary with exactly `vars` as its environment; returns (success, stderr).
-fn start(vars: &[(&str, &str)]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_transform"))
-        .env_clear()
-        .envs(vars.iter().copied())
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+const BINARY: &str = env!("CARGO_BIN_EXE_transform");
 
 #[test]
 fn outside_a_lambda_runtime_it_exits_with_an_error() {
-    let (success, stderr) = start(VALID);
-    assert!(!success);
-    assert!(
-        stderr.contains("not running under a Lambda runtime"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    common::refuses_outside_a_lambda_runtime(BINARY, VALID);
 }
 
 #[test]
@@ -35,15 +19,7 @@ fn bad_configuration_stops_start_up_naming_the_variable() {
         (&[], "ENVIRONMENT"),
         (&[("ENVIRONMENT", "")], "ENVIRONMENT"),
     ];
-    for &(vars, variable) in cases {
-        let (success, stderr) = start(vars);
-        assert!(!success, "{vars:?} should not start");
-        assert!(
-            stderr.contains(variable),
-            "{vars:?}: stderr does not name {variable}: {stderr}"
-        );
-        assert!(!stderr.contains("panicked"), "{vars:?}: {stderr}");
-    }
+    common::refuses_bad_configuration(BINARY, cases);
 }
 
 const VALID: &[(&str, &str)] = &[("ENVIRONMENT", "dev")];
