@@ -69,6 +69,14 @@ pub struct UpArgs {
     /// Commit durability: full (power-loss safe), normal (crash safe) or off.
     #[arg(long, default_value = "full", value_parser = parse_durability)]
     pub durability: durapipe_sqlite::Durability,
+    /// Seconds a finished execution is kept before it is deleted (1 s to 90 days; AWS's
+    /// RetentionPeriodInDays). Default: 7 days.
+    #[arg(long, default_value_t = 604_800)]
+    pub execution_retention: u64,
+    /// How the durable SDK reaches the service: in-process (no socket) or loopback (TCP to
+    /// this stack's own listener, for benchmarks).
+    #[arg(long, default_value = "in-process", value_parser = parse_sdk_transport)]
+    pub sdk_transport: durapipe_local::stack::SdkTransport,
     /// Log format: text (readable) or json (one CloudWatch-style object per line).
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
@@ -98,9 +106,32 @@ pub struct BenchArgs {
     /// Batches the stack processes at once.
     #[arg(long, default_value_t = 16)]
     pub stack_concurrency: usize,
+    /// The stack's `--execution-retention`, seconds (a soak keeps the database bounded with a
+    /// short one).
+    #[arg(long, default_value_t = 604_800)]
+    pub execution_retention: u64,
+    /// The stack's `--sdk-transport` (in-process or loopback).
+    #[arg(long, default_value = "in-process", value_parser = ["in-process", "loopback"])]
+    pub sdk_transport: String,
+    /// Senders pause while more than this many messages wait in the queue (a long run then
+    /// measures the pipeline, not a growing backlog). Default: no limit.
+    #[arg(long)]
+    pub max_backlog: Option<u64>,
+    /// Write a sample of the stack every `--sample-every` seconds to this CSV file: elapsed
+    /// time, messages sent, messages waiting, the stack's RSS, database size, executions.
+    #[arg(long)]
+    pub samples: Option<std::path::PathBuf>,
+    /// Seconds between two samples.
+    #[arg(long, default_value_t = 5)]
+    pub sample_every: u64,
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_sdk_transport(text: &str) -> Result<durapipe_local::stack::SdkTransport, String> {
+    durapipe_local::stack::SdkTransport::parse(text)
+        .ok_or_else(|| format!("expected in-process or loopback, got {text:?}"))
 }
 
 fn parse_durability(text: &str) -> Result<durapipe_sqlite::Durability, String> {

@@ -134,6 +134,21 @@ fn bad_flags_give_clear_errors() {
         "expected full, normal or off",
     );
     check(&["--log-format", "xml"], 2, "--log-format");
+    check(
+        &["--execution-retention", "0"],
+        1,
+        "--execution-retention must be 1-7776000 seconds",
+    );
+    check(
+        &["--execution-retention", "7776001"],
+        1,
+        "--execution-retention must be 1-7776000 seconds",
+    );
+    check(
+        &["--sdk-transport", "pigeon"],
+        2,
+        "expected in-process or loopback",
+    );
     fails(&["up", "--listen", "nowhere"], 2, "--listen");
     // Validation runs before anything is created.
     assert!(!dir.path().join("data").exists());

@@ -363,6 +363,25 @@ impl DurableService {
         self.inner.invocations.load(Ordering::Relaxed)
     }
 
+    /// Executions stored now (running and finished, until their retention passes), and their
+    /// operations.
+    ///
+    /// # Errors
+    /// [`ApiError`] when the database cannot be read.
+    pub async fn stored_counts(&self) -> Result<(u64, u64), ApiError> {
+        self.inner
+            .db
+            .read(|c| {
+                crate::store::sql(c.query_row(
+                    "SELECT (SELECT COUNT(*) FROM dx_executions), \
+                            (SELECT COUNT(*) FROM dx_operations)",
+                    [],
+                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+                ))
+            })
+            .await
+    }
+
     /// Whether [`DurableService::shutdown`] was called.
     pub fn is_stopping(&self) -> bool {
         self.inner.stopping.load(Ordering::SeqCst)

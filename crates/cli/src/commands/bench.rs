@@ -22,12 +22,17 @@ use tokio::sync::Mutex;
 use crate::args::BenchArgs;
 use crate::aws;
 
+mod sample;
+
 /// Longest the bench waits for the stack to drain after the last send.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1800);
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.messages == 0 || args.concurrency == 0 {
         bail!("--messages and --concurrency must be at least 1");
+    }
+    if args.sample_every == 0 {
+        bail!("--sample-every must be at least 1 second");
     }
     let dir = tempfile::Builder::new()
         .prefix("durapipe-bench-")
@@ -40,6 +45,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .args(["--batch-size", &args.batch_size.to_string()])
         .args(["--concurrency", &args.stack_concurrency.to_string()])
         .args(["--visibility-timeout", "900"])
+        .args([
+            "--execution-retention",
+            &args.execution_retention.to_string(),
+        ])
+        .args(["--sdk-transport", &args.sdk_transport])
         .env("DURAPIPE_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -90,11 +100,28 @@ async fn measure(args: &BenchArgs, endpoint: &str) -> anyhow::Result<Value> {
     let sent: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
+    let backlog = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let stop_sampling = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = tokio::spawn(sample::run(
+        sample::Sampler {
+            sqs: sqs.clone(),
+            url: url.clone(),
+            endpoint: endpoint.to_owned(),
+            every: Duration::from_secs(args.sample_every),
+            out: args.samples.clone(),
+            backlog: backlog.clone(),
+            acked: next.clone(),
+            total: args.messages,
+            stop: stop_sampling.clone(),
+        },
+        started,
+    ));
     let first_send_ms = now_ms();
     let mut senders = Vec::new();
     for _ in 0..args.concurrency {
         let (sqs, url, sent, next) = (sqs.clone(), url.clone(), sent.clone(), next.clone());
-        let (total, rate) = (args.messages, args.rate);
+        let (total, rate, max_backlog) = (args.messages, args.rate, args.max_backlog);
+        let backlog = backlog.clone();
         senders.push(tokio::spawn(async move {
             loop {
                 let start = next.fetch_add(10, std::sync::atomic::Ordering::Relaxed);
@@ -106,6 +133,12 @@ async fn measure(args: &BenchArgs, endpoint: &str) -> anyhow::Result<Value> {
                     // Pace the load: message `start` is due at start / rate seconds.
                     let due = started + Duration::from_secs_f64(start as f64 / rate);
                     tokio::time::sleep_until(due.into()).await;
+                }
+                if let Some(max) = max_backlog {
+                    // The sampler refreshes the queue depth; wait while it is over the limit.
+                    while backlog.load(std::sync::atomic::Ordering::Relaxed) > max {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
                 }
                 let entries = (start..end)
                     .map(|i| {
@@ -141,6 +174,8 @@ async fn measure(args: &BenchArgs, endpoint: &str) -> anyhow::Result<Value> {
     let send_secs = started.elapsed().as_secs_f64();
     drain(&sqs, &url).await?;
     let after = stats(endpoint).await?;
+    stop_sampling.store(true, std::sync::atomic::Ordering::Relaxed);
+    let samples = sampler.await.context("the sampler failed")??;
     let stored = stored_times(&ddb).await?;
     let sent = sent.lock().await;
     let mut latencies: Vec<f64> = Vec::with_capacity(sent.len());
@@ -183,6 +218,10 @@ async fn measure(args: &BenchArgs, endpoint: &str) -> anyhow::Result<Value> {
         "db_writes": delta("db_writes"),
         "fsyncs": delta("db_commits"),
         "peak_rss_mb": round(after["peak_rss_kb"].as_f64().unwrap_or(0.0) / 1024.0),
+        "rss_mb_at_end": round(after["rss_kb"].as_f64().unwrap_or(0.0) / 1024.0),
+        "db_mb_at_end": round(after["db_bytes"].as_f64().unwrap_or(0.0) / 1e6),
+        "executions_stored_at_end": after["executions_stored"],
+        "samples": samples,
     }))
 }
 
@@ -296,7 +335,7 @@ async fn stored_times(ddb: &aws_sdk_dynamodb::Client) -> anyhow::Result<HashMap<
 }
 
 /// `GET /_durapipe/stats` with a minimal HTTP/1.1 client (loopback only).
-async fn stats(endpoint: &str) -> anyhow::Result<Value> {
+pub(crate) async fn stats(endpoint: &str) -> anyhow::Result<Value> {
     let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = tokio::net::TcpStream::connect(host)
         .await

@@ -26,6 +26,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         execution_timeout: Duration::from_secs(args.execution_timeout),
         concurrency: args.concurrency,
         durability: args.durability,
+        execution_retention: Duration::from_secs(args.execution_retention),
+        sdk_transport: args.sdk_transport,
     };
     let stack = Stack::start(config).await?;
     print_banner(stack.info());

@@ -55,7 +55,37 @@ pub struct StackConfig {
     pub concurrency: usize,
     /// Commit durability.
     pub durability: Durability,
+    /// How long a finished execution is kept before the retention sweep deletes it (AWS's
+    /// `RetentionPeriodInDays`; default 7 days).
+    pub execution_retention: Duration,
+    /// How the durable SDK inside the orchestrator reaches the service.
+    pub sdk_transport: SdkTransport,
 }
+
+/// How the durable SDK's Lambda client (checkpoint and state calls) reaches the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SdkTransport {
+    /// Straight into the service's router, no socket (default).
+    #[default]
+    InProcess,
+    /// Over loopback TCP to the stack's own listener, as a Lambda function on AWS would (for
+    /// benchmarks: the before/after of the in-process client).
+    Loopback,
+}
+
+impl SdkTransport {
+    /// Parses `in-process` or `loopback`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "in-process" => Some(Self::InProcess),
+            "loopback" => Some(Self::Loopback),
+            _ => None,
+        }
+    }
+}
+
+/// The longest `--execution-retention`: AWS's `RetentionPeriodInDays` maximum of 90 days.
+pub const MAX_EXECUTION_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// The template's values (`template.yaml`; a test compares them).
 pub mod template_defaults {
@@ -87,6 +117,8 @@ impl Default for StackConfig {
             execution_timeout: Duration::from_secs(t::EXECUTION_TIMEOUT_SECS),
             concurrency: 4,
             durability: Durability::Full,
+            execution_retention: durapipe_durable::DEFAULT_RETENTION,
+            sdk_transport: SdkTransport::InProcess,
         }
     }
 }
@@ -238,6 +270,7 @@ impl Stack {
             Arc::new(DurableClock),
             durapipe_durable::Config {
                 execution_timeout: config.execution_timeout,
+                retention: config.execution_retention,
                 ..durapipe_durable::Config::default()
             },
         )
@@ -248,7 +281,12 @@ impl Stack {
             env,
             LocalRecordTable::new(tables.clone(), &table),
             &table,
-            service.in_process_client(),
+            match config.sdk_transport {
+                SdkTransport::InProcess => service.in_process_client(),
+                SdkTransport::Loopback => {
+                    durapipe_durable::lambda_client(&format!("http://{addr}"))
+                }
+            },
         )?;
 
         let router = AwsEndpoints::new(queues.clone(), tables, host.clone())
@@ -347,22 +385,45 @@ impl Stack {
 
 /// `GET /_durapipe/stats` (non-AWS): counters for benchmarks — database writes and commits
 /// (each commit is one fsync of the WAL under full durability), accepted checkpoints, handler
-/// invocations, the process's CPU time and its peak resident set size.
+/// invocations, the process's CPU time, its resident set size now and at its peak, the
+/// database's size on disk and the executions (and their operations) it holds.
 fn stats_handler(
     db: Database,
     service: DurableService,
-) -> impl Fn() -> std::future::Ready<axum::Json<serde_json::Value>> + Clone + Send + 'static {
+) -> impl Fn() -> StatsFuture + Clone + Send + 'static {
     move || {
-        let s = db.stats();
-        std::future::ready(axum::Json(serde_json::json!({
-            "db_writes": s.writes,
-            "db_commits": s.commits,
-            "checkpoints": service.checkpoints(),
-            "invocations": service.invocations(),
-            "cpu_ms": cpu_ms(),
-            "peak_rss_kb": peak_rss_kb(),
-        })))
+        let (db, service) = (db.clone(), service.clone());
+        Box::pin(async move {
+            let s = db.stats();
+            let (executions, operations) = match service.stored_counts().await {
+                Ok((e, o)) => (Some(e), Some(o)),
+                Err(_) => (None, None),
+            };
+            axum::Json(serde_json::json!({
+                "db_writes": s.writes,
+                "db_commits": s.commits,
+                "db_bytes": db_bytes(db.path()),
+                "checkpoints": service.checkpoints(),
+                "invocations": service.invocations(),
+                "executions_stored": executions,
+                "operations_stored": operations,
+                "cpu_ms": cpu_ms(),
+                "rss_kb": status_kb("VmRSS:"),
+                "peak_rss_kb": status_kb("VmHWM:"),
+            }))
+        })
     }
+}
+
+type StatsFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = axum::Json<serde_json::Value>> + Send>>;
+
+/// Size of the database file and its WAL, bytes.
+fn db_bytes(path: &std::path::Path) -> u64 {
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    size(path) + size(std::path::Path::new(&wal))
 }
 
 /// CPU time (user + system) this process used so far, in ms, from `/proc/self/stat` (Linux).
@@ -376,12 +437,12 @@ fn cpu_ms() -> Option<u64> {
     Some(ticks * 10)
 }
 
-/// `VmHWM` of this process from `/proc/self/status` (Linux), if readable.
-fn peak_rss_kb() -> Option<u64> {
+/// A `kB` field of `/proc/self/status` (Linux), e.g. `VmRSS:` or `VmHWM:`, if readable.
+fn status_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
@@ -425,6 +486,13 @@ fn validate(config: &StackConfig) -> Result<(), StackError> {
     if config.concurrency == 0 {
         return Err(StackError::Config(
             "--concurrency must be at least 1".into(),
+        ));
+    }
+    if config.execution_retention < Duration::from_secs(1)
+        || config.execution_retention > MAX_EXECUTION_RETENTION
+    {
+        return Err(StackError::Config(
+            "--execution-retention must be 1-7776000 seconds (90 days, AWS's maximum)".into(),
         ));
     }
     Ok(())
