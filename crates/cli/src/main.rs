@@ -11,6 +11,12 @@ mod logging;
 
 use clap::Parser as _;
 
+/// mimalloc instead of glibc malloc: the stack allocates from many threads at once (JSON for
+/// every checkpoint), and glibc's arena locks showed as futex waits in the profile
+/// (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = args::Cli::parse();

@@ -99,24 +99,24 @@ pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
     let meta_json = &p.meta_json;
     let m = &p.meta;
     if p.insert {
-        sql(conn.execute(
+        sql(sql(conn.prepare_cached(
             "INSERT INTO dx_executions (arn, function_name, name, status, start_ms, end_ms, meta)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                m.arn,
-                m.function_name,
-                m.name,
-                m.status.as_str(),
-                m.start_ms,
-                m.end_ms,
-                meta_json
-            ],
-        ))?;
+        ))?
+        .execute(params![
+            m.arn,
+            m.function_name,
+            m.name,
+            m.status.as_str(),
+            m.start_ms,
+            m.end_ms,
+            meta_json
+        ]))?;
     } else {
-        sql(conn.execute(
+        sql(sql(conn.prepare_cached(
             "UPDATE dx_executions SET status = ?2, end_ms = ?3, meta = ?4 WHERE arn = ?1",
-            params![m.arn, m.status.as_str(), m.end_ms, meta_json],
-        ))?;
+        ))?
+        .execute(params![m.arn, m.status.as_str(), m.end_ms, meta_json]))?;
     }
     let mut op_stmt = sql(conn.prepare_cached(
         "INSERT INTO dx_operations (arn, op_id, ord, body) VALUES (?1, ?2, ?3, ?4)

@@ -296,8 +296,13 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection, Db
         durability.pragma()
     ))
     .map_err(wrap)?;
+    // Every component's hot statements stay parsed (rusqlite's default keeps 16).
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
+
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 128;
 
 #[cfg(test)]
 mod tests;

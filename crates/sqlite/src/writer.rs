@@ -68,13 +68,12 @@ where
     F: FnOnce(&Connection) -> Result<R, E>,
     E: From<DbError>,
 {
-    conn.execute_batch("SAVEPOINT job")
-        .map_err(|e| E::from(e.into()))?;
+    cached(conn, "SAVEPOINT job").map_err(|e| E::from(e.into()))?;
     let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)));
     let end = if matches!(outcome, Ok(Ok(_))) {
-        conn.execute_batch("RELEASE job")
+        cached(conn, "RELEASE job")
     } else {
-        conn.execute_batch("ROLLBACK TO job; RELEASE job")
+        cached(conn, "ROLLBACK TO job").and_then(|()| cached(conn, "RELEASE job"))
     };
     match outcome {
         Err(_) => Err(E::from(DbError::JobPanicked)),
@@ -83,6 +82,12 @@ where
             result
         }
     }
+}
+
+/// Runs one statement from the connection's statement cache: the writer runs the same few
+/// transaction-control statements for every job, so they are parsed once, not per job.
+fn cached(conn: &Connection, statement: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(statement)?.execute([]).map(|_| ())
 }
 
 pub(crate) fn spawn(
@@ -114,14 +119,14 @@ fn run_group(conn: &Connection, jobs: Vec<Job>, counters: &Counters) {
     counters
         .writes
         .fetch_add(jobs.len() as u64, Ordering::Relaxed);
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = cached(conn, "BEGIN IMMEDIATE") {
         let shared = Arc::new(e);
         jobs.into_iter()
             .for_each(|job| job.fail(DbError::Sqlite(shared.clone())));
         return;
     }
     let completions: Vec<Completion> = jobs.into_iter().map(|job| job.run(conn)).collect();
-    let commit = conn.execute_batch("COMMIT");
+    let commit = cached(conn, "COMMIT");
     counters.commits.fetch_add(1, Ordering::Relaxed);
     match commit {
         Ok(()) => completions.into_iter().for_each(|c| c(Ok(()))),
