@@ -12,8 +12,9 @@ mod logging;
 use clap::Parser as _;
 
 /// mimalloc instead of glibc malloc: the stack allocates from many threads at once (JSON for
-/// every checkpoint), and glibc's arena locks showed as futex waits in the profile
-/// (docs/benchmarks.md).
+/// every checkpoint), and glibc's arena locks showed as futex waits in the profile. Measured
+/// (docs/benchmarks.md): −23 % CPU per message, +25 % throughput; built without transparent huge
+/// pages (`no_thp`), which kept peak RSS at 58–60 MB instead of 66–75 MB.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
