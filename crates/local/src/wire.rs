@@ -3,6 +3,8 @@
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use durapipe_sqlite::rusqlite::ErrorCode;
+use durapipe_sqlite::DbError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -70,6 +72,22 @@ impl IntoResponse for WireError {
             response.headers_mut().insert("x-amzn-query-error", q);
         }
         response
+    }
+}
+
+/// The message of a request that failed in the database. It names SQLite's cause (e.g.
+/// `database or disk is full`), so a client sees why its write was refused without reading the
+/// server's log; a full disk also says what to do.
+pub(crate) fn database_failure(e: &DbError) -> String {
+    match e {
+        DbError::Sqlite(cause) if cause.sqlite_error_code() == Some(ErrorCode::DiskFull) => {
+            format!(
+                "internal database error: {cause}; free space on the data directory's disk, \
+                 then retry"
+            )
+        }
+        DbError::Sqlite(cause) => format!("internal database error: {cause}"),
+        other => format!("internal database error: {other}"),
     }
 }
 

@@ -59,10 +59,14 @@ impl DdbError {
             Self::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
+        let message = match self {
+            Self::Db(e) => crate::wire::database_failure(e),
+            _ => self.to_string(),
+        };
         WireError {
             status,
             error_type: format!("{namespace}#{}", self.code()),
-            message: self.to_string(),
+            message,
             query_error: None,
         }
     }

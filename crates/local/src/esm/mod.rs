@@ -4,7 +4,9 @@
 //! Per worker (there are [`EsmConfig::concurrency`] of them, so as many batches run at once):
 //! 1. receive up to [`EsmConfig::batch_size`] messages, waiting at most
 //!    [`EsmConfig::batching_window`] after the first one for the batch to fill; the received
-//!    messages are hidden for the visibility timeout and their receive count goes up;
+//!    messages are hidden for the visibility timeout and their receive count goes up. A message
+//!    that would make the event larger than [`EsmConfig::max_event_bytes`] is held for the
+//!    worker's next batch (as Lambda caps a batch at its invocation payload limit);
 //! 2. invoke the target with the AWS SQS event (`{"Records": [...]}`), at most
 //!    [`EsmConfig::invoke_timeout`];
 //! 3. apply [`evaluate`]: delete the messages that succeeded; the others keep their
@@ -62,6 +64,10 @@ pub struct EsmConfig {
     /// The longest single long poll; bounds how long [`EventSourceMapping::shutdown`] waits
     /// for an idle poller.
     pub poll_interval: Duration,
+    /// The largest event (`{"Records": [...]}` as JSON text) handed to the target, in bytes, or
+    /// `None` for no limit. Messages that would make a batch larger are held (still in flight)
+    /// and start the worker's next batch; a single message larger than this is delivered alone.
+    pub max_event_bytes: Option<usize>,
 }
 
 impl EsmConfig {
@@ -76,6 +82,7 @@ impl EsmConfig {
             concurrency: 2,
             invoke_timeout: None,
             poll_interval: Duration::from_secs(1),
+            max_event_bytes: None,
         }
     }
 }
@@ -126,6 +133,7 @@ impl EventSourceMapping {
                 config: config.clone(),
                 stop: stop_rx.clone(),
                 counters: counters.clone(),
+                held: Vec::new(),
             };
             workers.spawn(poller.run());
         }
@@ -165,6 +173,9 @@ struct Poller<T> {
     config: Arc<EsmConfig>,
     stop: watch::Receiver<bool>,
     counters: Arc<Counters>,
+    /// Received messages that did not fit into the last batch ([`EsmConfig::max_event_bytes`]);
+    /// they start the next one. Left in flight at shutdown, the next start requeues them.
+    held: Vec<ReceivedMessage>,
 }
 
 impl<T: BatchTarget> Poller<T> {
@@ -185,8 +196,9 @@ impl<T: BatchTarget> Poller<T> {
     /// Receives one batch: full, or the batching window closed, or nothing within one poll.
     async fn collect(&mut self) -> Result<Vec<ReceivedMessage>, SqsError> {
         let config = self.config.clone();
-        let mut batch: Vec<ReceivedMessage> = Vec::new();
-        let mut window_end: Option<Instant> = None;
+        let mut batch: Vec<ReceivedMessage> = std::mem::take(&mut self.held);
+        let mut window_end: Option<Instant> =
+            (!batch.is_empty()).then(|| Instant::now() + config.batching_window);
         loop {
             let wait = match window_end {
                 None => config.poll_interval,
@@ -199,7 +211,12 @@ impl<T: BatchTarget> Poller<T> {
                 visibility_timeout: config.visibility_timeout,
                 wait,
             };
-            let got = self.queues.receive(&config.queue, &options).await?;
+            let got = match self.queues.receive(&config.queue, &options).await {
+                Ok(got) => got,
+                // What was received already is in flight: deliver it rather than drop it.
+                Err(_) if !batch.is_empty() => return Ok(batch),
+                Err(e) => return Err(e),
+            };
             if !got.is_empty() && window_end.is_none() {
                 window_end = Some(Instant::now() + config.batching_window);
             }
@@ -214,6 +231,9 @@ impl<T: BatchTarget> Poller<T> {
                     None => batch.push(message),
                 }
             }
+            if self.hold_what_does_not_fit(&mut batch) {
+                return Ok(batch);
+            }
             let window_closed = window_end.is_some_and(|end| Instant::now() >= end);
             if batch.len() >= config.batch_size
                 || window_closed
@@ -223,6 +243,21 @@ impl<T: BatchTarget> Poller<T> {
                 return Ok(batch);
             }
         }
+    }
+
+    /// Moves the last messages of `batch` to [`Poller::held`] while its event is larger than
+    /// [`EsmConfig::max_event_bytes`] (keeping at least one); true if any was moved, i.e. the
+    /// batch is as full as it can get.
+    fn hold_what_does_not_fit(&mut self, batch: &mut Vec<ReceivedMessage>) -> bool {
+        let Some(limit) = self.config.max_event_bytes else {
+            return false;
+        };
+        while batch.len() > 1 && sqs_event(&self.config.queue, batch).to_string().len() > limit {
+            if let Some(last) = batch.pop() {
+                self.held.insert(0, last);
+            }
+        }
+        !self.held.is_empty()
     }
 
     /// Processes one batch inside a span carrying the invocation's `requestId` (as Lambda logs

@@ -204,10 +204,14 @@ impl SqsError {
             format!("com.amazonaws.sqs#{name}")
         };
         let fault = if sender { "Sender" } else { "Receiver" };
+        let message = match self {
+            Self::Db(e) => crate::wire::database_failure(e),
+            _ => self.to_string(),
+        };
         WireError {
             status,
             error_type,
-            message: self.to_string(),
+            message,
             query_error: Some(format!("{query};{fault}")),
         }
     }

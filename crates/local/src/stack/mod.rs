@@ -265,17 +265,16 @@ impl Stack {
             .await
             .map_err(StackError::start)?;
 
-        let service = DurableService::open(
-            db.clone(),
-            Arc::new(DurableClock),
-            durapipe_durable::Config {
-                execution_timeout: config.execution_timeout,
-                retention: config.execution_retention,
-                ..durapipe_durable::Config::default()
-            },
-        )
-        .await
-        .map_err(StackError::start)?;
+        let durable_config = durapipe_durable::Config {
+            execution_timeout: config.execution_timeout,
+            retention: config.execution_retention,
+            ..durapipe_durable::Config::default()
+        };
+        // A batch's event is the orchestrator execution's input: keep it within that limit.
+        let max_event_bytes = durable_config.limits.max_input_bytes;
+        let service = DurableService::open(db.clone(), Arc::new(DurableClock), durable_config)
+            .await
+            .map_err(StackError::start)?;
         let functions = functions::register(
             &service,
             env,
@@ -330,6 +329,7 @@ impl Stack {
                 visibility_timeout: Some(config.visibility_timeout),
                 concurrency: config.concurrency,
                 invoke_timeout: Some(config.execution_timeout + Duration::from_secs(5)),
+                max_event_bytes: Some(max_event_bytes),
                 ..EsmConfig::new(&queue)
             },
         );
