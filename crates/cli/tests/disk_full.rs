@@ -26,16 +26,8 @@ const MAX_SENDS: usize = 200;
 /// pipeline (receives, checkpoints, the store stage) runs into the full disk too.
 const FULL_FOR: Duration = Duration::from_secs(4);
 /// The queue drains within this after the disk grew (batches that failed on the full disk come
-/// back after the 30 s visibility timeout, stuck executions end after `EXECUTION_TIMEOUT`).
+/// back after the 30 s visibility timeout).
 const DRAIN_WITHIN: Duration = Duration::from_secs(120);
-/// The orchestrator's execution timeout, seconds: short, because of a bug in `crates/durable`
-/// (reported, not fixed here): when recording an invocation's outcome fails on the full disk
-/// (`runner.rs`: "recording an invocation failed", also "recording chained invokes failed"),
-/// the outcome is logged and dropped, the execution stays "invoking" and nothing re-invokes it
-/// until its deadline — with the default 900 s every ESM worker waits 15 minutes and the queue
-/// stands still. With 20 s such an execution times out, its batch fails and its messages come
-/// back after the visibility timeout. Drop this argument once those outcomes are retried.
-const EXECUTION_TIMEOUT: &str = "20";
 /// `x`s in each body's `padding` field (the body stays well under SQS's 256 KiB). Three such
 /// bodies are more than the orchestrator's 256 KiB execution input, so the event source mapping
 /// must cut batches by size, not only by count, or valid messages end in the DLQ.
@@ -139,14 +131,7 @@ fn a_disk_that_fills_while_running_refuses_sends_clearly_and_loses_no_acknowledg
     let mount = Mount::tmpfs(&data, &format!("size={SMALL}"));
     let stack = up(
         &data,
-        &[
-            "--batching-window",
-            "0",
-            "--visibility-timeout",
-            "30",
-            "--execution-timeout",
-            EXECUTION_TIMEOUT,
-        ],
+        &["--batching-window", "0", "--visibility-timeout", "30"],
     );
     let url = stack.queue_url(QUEUE);
 
@@ -213,7 +198,9 @@ fn a_disk_that_fills_while_running_refuses_sends_clearly_and_loses_no_acknowledg
     let grown = Instant::now();
     // 3. Every acknowledged message is processed: batches that failed while the disk was full
     // (their checkpoints could not be written) come back after the visibility timeout; an
-    // execution the full disk left stuck ends after `EXECUTION_TIMEOUT` (see there).
+    // invocation outcome or chained-invoke result that could not be recorded on the full disk
+    // is retried by the service until it is (crates/durable/src/runner.rs `record`), so no
+    // execution is left waiting for its 900 s timeout.
     let deadline = grown + DRAIN_WITHIN;
     loop {
         let depth = queue_depth(&stack.endpoint, QUEUE);

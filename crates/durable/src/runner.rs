@@ -44,9 +44,8 @@ impl DurableService {
                         invocation_id,
                         outcome,
                     };
-                    if let Err(e) = this.command(&arn, cmd).await {
-                        tracing::error!(arn, error = %e, "recording an invocation failed");
-                    }
+                    this.record(&arn, cmd, "recording an invocation failed")
+                        .await;
                     drop(guard);
                 });
             }
@@ -74,9 +73,8 @@ impl DurableService {
             } => {
                 tokio::spawn(async move {
                     let cmd = Command::ChainedDone { op_id, outcome };
-                    if let Err(e) = this.command(&parent_arn, cmd).await {
-                        tracing::error!(parent_arn, error = %e, "notifying the parent failed");
-                    }
+                    this.record(&parent_arn, cmd, "notifying the parent failed")
+                        .await;
                 });
             }
             Action::Reply(_) | Action::Finished(_) => {}
@@ -111,9 +109,12 @@ impl DurableService {
             }
             done.sort_by_key(|(index, _, _)| *index);
             let done = done.into_iter().map(|(_, id, o)| (id, o)).collect();
-            if let Err(e) = this.command(&arn, Command::ChainedDoneMany { done }).await {
-                tracing::error!(arn, error = %e, "recording chained invokes failed");
-            }
+            this.record(
+                &arn,
+                Command::ChainedDoneMany { done },
+                "recording chained invokes failed",
+            )
+            .await;
             drop(guard);
         });
     }
@@ -200,11 +201,32 @@ impl DurableService {
             }
             TargetKind::Plain => self.call_plain(function, &payload).await,
         };
-        if let Err(e) = self
-            .command(arn, Command::ChainedDone { op_id, outcome })
-            .await
-        {
-            tracing::error!(arn, error = %e, "recording a chained invoke failed");
+        self.record(
+            arn,
+            Command::ChainedDone { op_id, outcome },
+            "recording a chained invoke failed",
+        )
+        .await;
+    }
+
+    /// Applies a command that reports something that already happened (an invocation's or a
+    /// chained invoke's outcome). Nothing else would ever report it again, so a storage failure
+    /// (a full disk) is retried with backoff until it is recorded or the service stops.
+    async fn record(&self, arn: &str, cmd: Command, what: &str) {
+        let mut delay = std::time::Duration::from_millis(200);
+        loop {
+            match self.command(arn, cmd.clone()).await {
+                Ok(_) => return,
+                Err(e) if e.kind() == crate::ErrorKind::Service && !self.is_stopping() => {
+                    tracing::warn!(arn, error = %e, "{what}; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                }
+                Err(e) => {
+                    tracing::error!(arn, error = %e, "{what}");
+                    return;
+                }
+            }
         }
     }
 

@@ -498,7 +498,10 @@ impl DurableService {
                 let this = self.clone();
                 tokio::spawn(async move {
                     if let Err(e) = this.command(&arn, Command::Tick).await {
-                        tracing::warn!(arn, error = %e, "timer tick failed");
+                        tracing::warn!(arn, error = %e, "timer tick failed; retrying in 1 s");
+                        // The timer was taken: without re-arming, nothing would fire again.
+                        let retry = this.inner.clock.now_ms() + 1_000;
+                        this.inner.timers.arm(&arn, Some(retry));
                     }
                 });
             }
