@@ -3,6 +3,7 @@
 //! names the problem, and nothing is left listening (never a half-started stack).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 #[allow(dead_code)]
 #[path = "chaos_harness/process.rs"]
 mod process;
@@ -11,6 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{is_root, Mount};
 use process::{TempDir, Up, BIN};
 
 /// Runs `durapipe up` on a free fixed port and expects it to fail within 20 s: non-zero exit,
@@ -64,35 +66,6 @@ fn up_fails(data_dir: &Path, expected: &[&str]) -> String {
         "something still listens on {listen}"
     );
     stderr
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// A tmpfs mounted on `dir` (needs root), unmounted on drop.
-struct Mount(std::path::PathBuf);
-
-impl Mount {
-    fn tmpfs(dir: &Path, options: &str) -> Self {
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
-            .arg(dir)
-            .status()
-            .unwrap();
-        assert!(status.success(), "mount -t tmpfs -o {options} failed");
-        Self(dir.to_path_buf())
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
 }
 
 #[test]

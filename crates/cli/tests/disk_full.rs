@@ -7,11 +7,9 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{aws_json, http, queue_depth, up};
+use common::{aws_json, http, is_root, queue_depth, up, Mount};
 use serde_json::{json, Value};
 
 const QUEUE: &str = "dev-data-processing-queue";
@@ -32,45 +30,6 @@ const DRAIN_WITHIN: Duration = Duration::from_secs(120);
 /// bodies are more than the orchestrator's 256 KiB execution input, so the event source mapping
 /// must cut batches by size, not only by count, or valid messages end in the DLQ.
 const PADDING: usize = 100_000;
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// A tmpfs mounted on `dir` (needs root), unmounted on drop.
-struct Mount(PathBuf);
-
-impl Mount {
-    fn tmpfs(dir: &Path, options: &str) -> Self {
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
-            .arg(dir)
-            .status()
-            .unwrap();
-        assert!(status.success(), "mount -t tmpfs -o {options} failed");
-        Self(dir.to_path_buf())
-    }
-
-    /// Changes the mount's size while it is in use.
-    fn resize(&self, size: &str) {
-        let status = Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
-            .arg(&self.0)
-            .status()
-            .unwrap();
-        assert!(status.success(), "mount -o remount,size={size} failed");
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
 
 fn body(i: usize) -> String {
     json!({

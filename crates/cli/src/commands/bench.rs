@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _};
-use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::sync::Mutex;
@@ -276,32 +276,13 @@ fn now_ms() -> f64 {
 /// Waits until the queue holds no visible and no in-flight messages.
 async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + DRAIN_TIMEOUT;
-    loop {
-        let out = sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .context("GetQueueAttributes failed")?;
-        let attrs = out.attributes.unwrap_or_default();
-        let count = |name| {
-            attrs
-                .get(&name)
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(u64::MAX)
-        };
-        if count(QueueAttributeName::ApproximateNumberOfMessages) == 0
-            && count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible) == 0
-        {
-            return Ok(());
-        }
+    while sample::depth(sqs, url).await? != (0, 0) {
         if Instant::now() > deadline {
             bail!("the queue did not drain within {DRAIN_TIMEOUT:?}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    Ok(())
 }
 
 /// `stored_at` (epoch ms) of every item, by message id.

@@ -391,3 +391,44 @@ pub fn valid_bodies(prefix: &str, n: usize) -> Vec<String> {
         .map(|i| format!(r#"{{"data_source": "{prefix}-{i}.csv", "processing_type": "standard"}}"#))
         .collect()
 }
+
+/// Whether the tests run as root (tmpfs mounts need it; the gate runs as root).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// A tmpfs mounted on a directory (needs root), unmounted on drop.
+pub struct Mount(PathBuf);
+
+impl Mount {
+    /// `mount -t tmpfs -o <options> tmpfs <dir>`.
+    pub fn tmpfs(dir: &Path, options: &str) -> Self {
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mount -t tmpfs -o {options} failed");
+        Self(dir.to_path_buf())
+    }
+
+    /// Changes the mount's size while it is in use.
+    pub fn resize(&self, size: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mount -o remount,size={size} failed");
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}

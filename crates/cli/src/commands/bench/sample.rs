@@ -82,23 +82,24 @@ pub async fn run(s: Sampler, started: Instant) -> anyhow::Result<u64> {
 }
 
 /// Visible and in-flight messages of the queue.
-async fn depth(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<(u64, u64)> {
+pub async fn depth(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<(u64, u64)> {
     let out = sqs
         .get_queue_attributes()
         .queue_url(url)
         .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
         .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
         .send()
-        .await?;
+        .await
+        .context("GetQueueAttributes failed")?;
     let attrs = out.attributes.unwrap_or_default();
-    let count = |name| {
+    let count = |name: QueueAttributeName| {
         attrs
             .get(&name)
             .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
+            .with_context(|| format!("GetQueueAttributes did not return {name}"))
     };
     Ok((
-        count(QueueAttributeName::ApproximateNumberOfMessages),
-        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        count(QueueAttributeName::ApproximateNumberOfMessages)?,
+        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)?,
     ))
 }
