@@ -224,6 +224,56 @@ async fn scans_page_in_key_order() {
 }
 
 #[tokio::test]
+async fn a_scan_without_limit_stops_at_one_megabyte() {
+    // 30 items of ~100 KB: 3 MB, so an unlimited scan must come back in several pages (the
+    // stack once answered a 1,000,000-item table in one page and ran out of memory).
+    let stack = common::stack().await;
+    let client = common::ddb_client(&stack.endpoint);
+    create_table(&client, "big").await;
+    let padding = "x".repeat(100_000);
+    for i in 0..30 {
+        let mut it = item(&format!("id-{i:02}"));
+        it.insert("padding".into(), AttributeValue::S(padding.clone()));
+        client
+            .put_item()
+            .table_name("big")
+            .set_item(Some(it))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut start = None;
+    let mut pages = Vec::new();
+    loop {
+        let page = client
+            .scan()
+            .table_name("big")
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        pages.push(page.items().len());
+        for i in page.items() {
+            let AttributeValue::S(id) = &i["execution_id"] else {
+                panic!()
+            };
+            seen.push(id.clone());
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+    }
+    let expected: Vec<String> = (0..30).map(|i| format!("id-{i:02}")).collect();
+    assert_eq!(seen, expected, "every item once, in key order");
+    assert!(
+        pages.len() >= 3 && pages.iter().all(|&n| n <= 11),
+        "pages of at most ~1 MB: {pages:?}"
+    );
+}
+
+#[tokio::test]
 async fn items_over_400_kb_and_bad_keys_are_rejected() {
     let stack = common::stack().await;
     let client = common::ddb_client(&stack.endpoint);

@@ -396,8 +396,10 @@ impl Tables {
             .await
     }
 
-    /// Reads up to `limit` items after `exclusive_start_key` in key order, keeping those that
-    /// match `filter`.
+    /// Reads up to `limit` items after `exclusive_start_key` in key order — and, as DynamoDB
+    /// does, at most [`SCAN_PAGE_BYTES`] of item data — keeping those that match `filter`. When
+    /// the page stopped early (either bound), `last_evaluated_key` is the last scanned item's
+    /// key.
     ///
     /// # Errors
     /// `ResourceNotFound`, `Validation` for a bad start key.
@@ -417,27 +419,32 @@ impl Tables {
                     None => (String::new(), String::new()),
                 };
                 let start = exclusive_start_key.is_some();
-                let sql_limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-                let mut stmt = conn.prepare(
-                    "SELECT item FROM ddb_items WHERE table_name = ?1
+                let limit = limit.unwrap_or(usize::MAX);
+                let mut stmt = conn.prepare_cached(
+                    "SELECT item, size FROM ddb_items WHERE table_name = ?1
                        AND (NOT ?2 OR hk > ?3 OR (hk = ?3 AND rk > ?4))
-                     ORDER BY hk, rk LIMIT ?5",
+                     ORDER BY hk, rk",
                 )?;
-                let rows = stmt
-                    .query_map(params![table, start, hk, rk, sql_limit], |r| {
-                        r.get::<_, String>(0)
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                let scanned: Vec<Item> = rows
-                    .iter()
-                    .filter_map(|text| serde_json::from_str::<Item>(text).ok())
-                    .collect();
-                let last_evaluated_key = match (limit, scanned.last()) {
-                    (Some(l), Some(last)) if scanned.len() >= l => {
-                        Some(key_attributes(&definition, last))
+                let mut rows = stmt.query(params![table, start, hk, rk])?;
+                let mut scanned: Vec<Item> = Vec::new();
+                let mut bytes = 0usize;
+                let mut more = false;
+                while let Some(row) = rows.next()? {
+                    if scanned.len() >= limit || bytes >= SCAN_PAGE_BYTES {
+                        more = true;
+                        break;
                     }
-                    _ => None,
-                };
+                    let text: String = row.get(0)?;
+                    let size: i64 = row.get(1)?;
+                    bytes = bytes.saturating_add(usize::try_from(size).unwrap_or(0));
+                    if let Ok(item) = serde_json::from_str::<Item>(&text) {
+                        scanned.push(item);
+                    }
+                }
+                let last_evaluated_key = scanned
+                    .last()
+                    .filter(|_| more)
+                    .map(|last| key_attributes(&definition, last));
                 let scanned_count = scanned.len();
                 let items = scanned
                     .into_iter()
@@ -452,6 +459,10 @@ impl Tables {
             .await
     }
 }
+
+/// Item data one `Scan` page reads at most (DynamoDB: 1 MB), so a large table is paged instead
+/// of answered (and held in memory) whole.
+pub const SCAN_PAGE_BYTES: usize = 1024 * 1024;
 
 fn validate_table_name(name: &str) -> Result<(), DdbError> {
     let ok = (3..=255).contains(&name.len())
