@@ -4,7 +4,7 @@
 //! acknowledged invalid one is in the DLQ with its validation reason, the queue is empty and no
 //! execution is RUNNING (checked only through the endpoints).
 //!
-//! Longer run: `DURAPIPE_CHAOS_N=100000 DURAPIPE_CHAOS_K=50 cargo test --release -p durapipe
+//! Longer run: `DURAPIPE_CHAOS_N=100000 DURAPIPE_CHAOS_K=50 cargo test --profile local -p durapipe
 //! --test chaos sigkill -- --nocapture` (see docs/reliability.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
