@@ -101,12 +101,14 @@ fn finished_executions_are_deleted_after_the_retention() {
         &["--batching-window", "0", "--execution-retention", "2"],
     );
     let before = stats(&stack.endpoint);
-    for key in ["rss_kb", "peak_rss_kb", "db_bytes", "cpu_ms"] {
+    for key in ["rss_kb", "peak_rss_kb", "db_bytes"] {
         assert!(
             before[key].as_u64().is_some_and(|v| v > 0),
             "{key}: {before}"
         );
     }
+    // CPU time counts in 10 ms ticks: a stack that just started may not have used one yet.
+    assert!(before["cpu_ms"].as_u64().is_some(), "cpu_ms: {before}");
     assert_eq!(before["executions_stored"], 0, "{before}");
 
     send_to(&stack.endpoint, "dev-data-processing-queue", SEED);
