@@ -57,6 +57,36 @@ fn item(id: &str) -> HashMap<String, AttributeValue> {
     ])
 }
 
+/// Scans `table` page by page to the end: the `execution_id`s in order, and each page's size.
+async fn scan_all(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    limit: Option<i32>,
+) -> (Vec<String>, Vec<usize>) {
+    let (mut seen, mut pages, mut start) = (Vec::new(), Vec::new(), None);
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .set_limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        pages.push(page.items().len());
+        for i in page.items() {
+            let AttributeValue::S(id) = &i["execution_id"] else {
+                panic!("an item without a string execution_id: {i:?}")
+            };
+            seen.push(id.clone());
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return (seen, pages);
+        }
+    }
+}
+
 #[tokio::test]
 async fn tables_are_created_described_and_listed() {
     let stack = common::stack().await;
@@ -185,32 +215,9 @@ async fn scans_page_in_key_order() {
             .await
             .unwrap();
     }
-    let mut seen = Vec::new();
-    let mut start = None;
-    let mut pages = 0;
-    loop {
-        let page = client
-            .scan()
-            .table_name("items")
-            .limit(2)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        pages += 1;
-        for i in page.items() {
-            let AttributeValue::S(id) = &i["execution_id"] else {
-                panic!()
-            };
-            seen.push(id.clone());
-        }
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            break;
-        }
-    }
+    let (seen, pages) = scan_all(&client, "items", Some(2)).await;
     assert_eq!(seen, ["id-0", "id-1", "id-2", "id-3", "id-4"]);
-    assert_eq!(pages, 3);
+    assert_eq!(pages.len(), 3);
     let filtered = client
         .scan()
         .table_name("items")
@@ -242,29 +249,7 @@ async fn a_scan_without_limit_stops_at_one_megabyte() {
             .await
             .unwrap();
     }
-    let mut seen = Vec::new();
-    let mut start = None;
-    let mut pages = Vec::new();
-    loop {
-        let page = client
-            .scan()
-            .table_name("big")
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        pages.push(page.items().len());
-        for i in page.items() {
-            let AttributeValue::S(id) = &i["execution_id"] else {
-                panic!()
-            };
-            seen.push(id.clone());
-        }
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            break;
-        }
-    }
+    let (seen, pages) = scan_all(&client, "big", None).await;
     let expected: Vec<String> = (0..30).map(|i| format!("id-{i:02}")).collect();
     assert_eq!(seen, expected, "every item once, in key order");
     assert!(
