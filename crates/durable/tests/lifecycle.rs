@@ -22,25 +22,6 @@ async fn serve(svc: &DurableService) -> aws_sdk_lambda::Client {
     lambda_client(&url)
 }
 
-/// Returns once the handler has checkpointed its WAIT START (so advancing the clock now moves
-/// past a due time computed before the advance).
-async fn wait_op_started(svc: &DurableService, arn: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !svc
-        .operations(arn)
-        .await
-        .unwrap()
-        .iter()
-        .any(|o| o["Type"] == "WAIT")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the wait never started"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 fn config() -> durapipe_durable::Config {
     durapipe_durable::Config {
         execution_timeout: Duration::from_secs(86_400),
@@ -66,7 +47,7 @@ async fn manual_clock_shutdown_and_resume() {
     svc.register_durable("hour", durable_fn(hour_wait, client).unwrap());
 
     let arn = svc.start("hour", &json!({})).await.unwrap();
-    wait_op_started(&svc, &arn).await;
+    common::wait_op_started(&svc, &arn, Duration::from_secs(10)).await;
     clock.advance(Duration::from_secs(3599));
     let o = svc.wait(&arn, Duration::from_millis(300)).await.unwrap();
     assert_eq!(o.status, ExecStatus::Running, "fired early");

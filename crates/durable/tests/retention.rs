@@ -4,6 +4,8 @@
 //! in-memory slot outlives the executions in use.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -144,21 +146,7 @@ async fn finished_executions_older_than_retention_are_deleted_by_the_clock_drive
         )
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !s
-        .svc
-        .operations(&running)
-        .await
-        .unwrap()
-        .iter()
-        .any(|o| o["Type"] == "WAIT")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the wait never started"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    common::wait_op_started(&s.svc, &running, Duration::from_secs(20)).await;
 
     // Nothing is old enough yet.
     assert_eq!(s.svc.sweep_retention().await.unwrap(), 0);

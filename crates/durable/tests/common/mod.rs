@@ -127,3 +127,22 @@ impl Harness {
 pub fn result_json(o: &Outcome) -> Value {
     serde_json::from_str(o.result.as_deref().expect("a result")).unwrap()
 }
+
+/// Returns once the execution has checkpointed its WAIT START (so advancing a manual clock now
+/// moves past a due time computed before the advance); fails the test after `timeout`.
+pub async fn wait_op_started(svc: &DurableService, arn: &str, timeout: Duration) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !svc
+        .operations(arn)
+        .await
+        .unwrap()
+        .iter()
+        .any(|o| o["Type"] == "WAIT")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the wait never started"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
