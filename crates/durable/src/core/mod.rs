@@ -7,6 +7,7 @@
 
 mod checkpoint;
 mod external;
+mod get_state;
 #[cfg(test)]
 mod tests;
 
@@ -16,7 +17,7 @@ use crate::error::ApiError;
 use crate::model::{ErrorObject, ExecStatus, Op, OpStatus, OpType};
 use crate::state::{encode_token, ExecutionState, Limits};
 
-pub use checkpoint::first_page;
+pub use get_state::first_page;
 
 /// How a chained-invoke target is hosted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +210,7 @@ pub fn apply(
             token,
             marker,
             max_items,
-        } => checkpoint::get_state(state, &token, marker.as_deref(), max_items, env),
+        } => get_state::get_state(state, &token, marker.as_deref(), max_items, env),
         Command::Tick => Ok(tick(state, env)),
         Command::Recover => Ok(recover(state, env)),
         Command::Kick => Ok(claim(state, env).into_iter().collect()),
@@ -372,16 +373,16 @@ pub(crate) fn fire_timers(state: &mut ExecutionState, now: i64) -> bool {
                 op.status = OpStatus::Succeeded;
                 op.end_ms = Some(now);
                 let d = op.wait_seconds;
-                op_event(
+                Some(op_event(
                     op,
                     "WaitSucceeded",
                     Some(("WaitSucceededDetails", json!({ "Duration": d }))),
-                )
+                ))
             }
             OpType::Step => {
                 op.status = OpStatus::Ready;
                 op.next_attempt_ms = None;
-                continue_event()
+                None
             }
             _ => {
                 let total = op.cb_deadline_ms.is_some_and(|t| t <= now);
@@ -393,23 +394,19 @@ pub(crate) fn fire_timers(state: &mut ExecutionState, now: i64) -> bool {
                 op.status = OpStatus::TimedOut;
                 op.end_ms = Some(now);
                 let err = error_payload(&op.error);
-                op_event(
+                Some(op_event(
                     op,
                     "CallbackTimedOut",
                     Some(("CallbackTimedOutDetails", json!({ "Error": err }))),
-                )
+                ))
             }
         };
-        if !event.is_null() {
+        if let Some(event) = event {
             state.push_event(now, event);
         }
         note_async_change(state, id);
     }
     !due.is_empty()
-}
-
-fn continue_event() -> Value {
-    Value::Null
 }
 
 /// Starts an invocation if the execution is running and none is in flight.
