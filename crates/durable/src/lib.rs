@@ -28,6 +28,7 @@ mod retention;
 mod runner;
 mod scheduler;
 mod service;
+mod slots;
 pub mod state;
 mod store;
 

@@ -1,21 +1,28 @@
 //! The async shell around the pure core: per-execution serialisation, persistence (acknowledge
 //! only after commit), timers, and the public Rust API the local stack calls.
+//!
+//! [`DurableService`] is one type whose methods live in several files, each owning one part:
+//! - here: the shared state ([`Inner`], private: other files use the accessors below), start,
+//!   wait, queries, shutdown, and [`DurableService::command`], the one path into the core;
+//! - `runner.rs`: the core's side effects (handler invocations, chained-invoke dispatch);
+//! - `retention.rs`: the retention sweep;
+//! - `slots.rs`: the per-execution slot cache ([`SlotCache`]);
+//! - `http/`: the Lambda wire routes.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use durapipe_sqlite::Database;
 use serde_json::Value;
-use tokio::sync::watch;
 
 use crate::clock::{BoxFuture, Clock};
 use crate::core::{self, Action, Command, Env, Outcome, StartParams};
 use crate::error::{ApiError, ErrorKind};
 use crate::functions::{Function, Registry};
 use crate::scheduler::Timers;
-use crate::state::{ExecutionState, Limits};
+use crate::slots::SlotCache;
+use crate::state::Limits;
 use crate::store::{self, Inserted, Persist};
 
 /// Service configuration.
@@ -60,31 +67,36 @@ pub struct StartOptions {
     pub timeout: Option<Duration>,
 }
 
-pub(crate) struct Slot {
-    pub(crate) state: tokio::sync::Mutex<Option<ExecutionState>>,
-    pub(crate) done: watch::Sender<Option<Outcome>>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) db: Database,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) config: Config,
-    pub(crate) functions: Registry,
-    pub(crate) slots: Mutex<HashMap<String, Arc<Slot>>>,
-    pub(crate) timers: Timers,
-    pub(crate) stopping: AtomicBool,
-    pub(crate) in_flight: AtomicUsize,
-    pub(crate) idle: tokio::sync::Notify,
+struct Inner {
+    db: Database,
+    clock: Arc<dyn Clock>,
+    config: Config,
+    functions: Registry,
+    slots: SlotCache,
+    timers: Timers,
+    stopping: AtomicBool,
+    in_flight: AtomicUsize,
+    idle: tokio::sync::Notify,
     /// Checkpoints accepted since start (for benchmarks).
-    pub(crate) checkpoints: std::sync::atomic::AtomicU64,
+    checkpoints: AtomicU64,
     /// Handler invocations started since start (for benchmarks).
-    pub(crate) invocations: std::sync::atomic::AtomicU64,
+    invocations: AtomicU64,
 }
 
 /// The local durable-execution service. Cheap to clone.
 #[derive(Clone)]
 pub struct DurableService {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
+}
+
+/// A handle that does not keep the service alive (for its background loops).
+pub(crate) struct WeakService(Weak<Inner>);
+
+impl WeakService {
+    /// The service, if it still exists.
+    pub(crate) fn upgrade(&self) -> Option<DurableService> {
+        self.0.upgrade().map(|inner| DurableService { inner })
+    }
 }
 
 impl std::fmt::Debug for DurableService {
@@ -123,13 +135,13 @@ impl DurableService {
             clock,
             config,
             functions: Registry::default(),
-            slots: Mutex::new(HashMap::new()),
+            slots: SlotCache::default(),
             timers: Timers::default(),
             stopping: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
-            checkpoints: std::sync::atomic::AtomicU64::new(0),
-            invocations: std::sync::atomic::AtomicU64::new(0),
+            checkpoints: AtomicU64::new(0),
+            invocations: AtomicU64::new(0),
         });
         let svc = Self { inner };
         tokio::spawn(svc.clone().timer_loop());
@@ -265,7 +277,7 @@ impl DurableService {
         match inserted {
             Inserted::Existing(existing) => Ok((existing, false)),
             Inserted::New => {
-                self.slot_with(&arn, Some(state));
+                inner.slots.seed(&arn, state);
                 self.command(&arn, Command::Kick).await?;
                 Ok((arn, true))
             }
@@ -278,8 +290,8 @@ impl DurableService {
     /// # Errors
     /// `ResourceNotFoundException` or a storage error.
     pub async fn wait(&self, arn: &str, timeout: Duration) -> Result<Outcome, ApiError> {
-        let _release = crate::retention::SlotRelease::new(self, arn);
-        let mut rx = self.slot_with(arn, None).done.subscribe();
+        let slot = self.inner.slots.take(arn);
+        let mut rx = slot.done.subscribe();
         let meta = self.meta(arn).await?;
         if meta.status.is_terminal() {
             return Ok(outcome_of(&meta));
@@ -392,22 +404,37 @@ impl DurableService {
         InFlight(self.inner.clone())
     }
 
-    fn slot_with(&self, arn: &str, state: Option<ExecutionState>) -> Arc<Slot> {
-        let Ok(mut slots) = self.inner.slots.lock() else {
-            return Arc::new(Slot {
-                state: tokio::sync::Mutex::new(state),
-                done: watch::Sender::new(None),
-            });
-        };
-        slots
-            .entry(arn.to_owned())
-            .or_insert_with(|| {
-                Arc::new(Slot {
-                    state: tokio::sync::Mutex::new(state),
-                    done: watch::Sender::new(None),
-                })
-            })
-            .clone()
+    /// In-flight invocations and dispatches.
+    pub fn in_flight(&self) -> usize {
+        self.inner.in_flight.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakService {
+        WeakService(Arc::downgrade(&self.inner))
+    }
+
+    pub(crate) fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    pub(crate) fn functions(&self) -> &Registry {
+        &self.inner.functions
+    }
+
+    pub(crate) fn slots(&self) -> &SlotCache {
+        &self.inner.slots
+    }
+
+    pub(crate) fn note_checkpoint(&self) {
+        self.inner.checkpoints.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn note_invocation(&self) {
+        self.inner.invocations.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Applies `command` to the execution: serialised per execution, persisted (and committed)
@@ -420,8 +447,7 @@ impl DurableService {
         let this = self.clone();
         let arn = arn.to_owned();
         Box::pin(async move {
-            let _release = crate::retention::SlotRelease::new(&this, &arn);
-            let slot = this.slot_with(&arn, None);
+            let slot = this.inner.slots.take(&arn);
             let actions = {
                 let mut guard = slot.state.lock().await;
                 if guard.is_none() {
