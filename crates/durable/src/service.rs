@@ -212,6 +212,8 @@ impl DurableService {
         parent: Option<(String, String)>,
     ) -> Result<(String, bool), ApiError> {
         let inner = &self.inner;
+        // From the start time (which sets the deadline) until the first invocation is running.
+        let _busy = inner.clock.busy();
         let Some((name, Function::Durable(_))) = inner.functions.get(function) else {
             return Err(ApiError::not_found(format!(
                 "Function not found: {} (or it is not a durable function)",
