@@ -245,7 +245,10 @@ impl DurableService {
             }
             None => uuid::Uuid::new_v4().to_string(),
         };
-        let id = uuid::Uuid::new_v4().simple().to_string();
+        let id = match &parent {
+            Some((parent_arn, op_id)) => core::child_identity(parent_arn, op_id).1,
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
         let arn = format!(
             "{}:$LATEST/durable-execution/{exec_name}/{id}",
             self.function_arn(&name)

@@ -418,10 +418,13 @@ fn apply_update(state: &mut ExecutionState, c: Checked, env: &Env<'_>) -> Option
                 .and_then(|o| o.tenant_id.clone());
             op.invoke_input = u.payload.clone();
             op.invoke_tenant = tenant.clone();
-            let details = json!({
+            let mut details = json!({
                 "FunctionName": requested, "TenantId": tenant,
                 "Input": payload(&u.payload), "ExecutedVersion": "$LATEST",
             });
+            if let Some((function, TargetKind::Durable)) = &c.target {
+                details["DurableExecutionArn"] = json!(super::child_arn(&arn, function, &u.id));
+            }
             let started = op_event(
                 op,
                 "ChainedInvokeStarted",

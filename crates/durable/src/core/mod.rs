@@ -279,6 +279,23 @@ pub(crate) fn has_outstanding_work(state: &ExecutionState) -> bool {
     })
 }
 
+/// The name and id of the child execution a chained invoke of a durable function starts:
+/// derived from the parent and the op, so a re-dispatch finds the same execution and the
+/// history can name it before it starts.
+pub(crate) fn child_identity(parent_arn: &str, op_id: &str) -> (String, String) {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("{parent_arn}\n{op_id}").as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    (hex[..32].to_owned(), hex[32..].to_owned())
+}
+
+/// The ARN of that child execution (same region and account as the parent).
+pub(crate) fn child_arn(parent_arn: &str, function: &str, op_id: &str) -> String {
+    let prefix = parent_arn.split(":function:").next().unwrap_or_default();
+    let (name, id) = child_identity(parent_arn, op_id);
+    format!("{prefix}:function:{function}:$LATEST/durable-execution/{name}/{id}")
+}
+
 /// Records a service-originated change of `op_id` (bumps sequences, queues the id for delivery).
 pub(crate) fn note_async_change(state: &mut ExecutionState, op_id: &str) {
     let m = state.meta_mut();
