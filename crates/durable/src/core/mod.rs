@@ -58,7 +58,7 @@ pub enum InvocationOutcome {
 }
 
 /// How a chained invoke ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChainedOutcome {
     /// SUCCEEDED, FAILED, TIMED_OUT or STOPPED.
     pub status: OpStatus,
@@ -560,6 +560,7 @@ fn recover(state: &mut ExecutionState, env: &Env<'_>) -> Vec<Action> {
         m.invocation_id = None;
         m.next_invoke_ms = None;
     }
+    external::record_deferred(state, env.now_ms);
     let mut actions = tick(state, env);
     if state.meta.status != ExecStatus::Running {
         return actions;
@@ -641,6 +642,7 @@ pub fn new_execution(p: StartParams, now_ms: i64) -> ExecutionState {
         last_response: None,
         unseen_async: Vec::new(),
         updated_ids: Vec::new(),
+        deferred_chained: Vec::new(),
         event_seq: 0,
         op_seq: 0,
         stored_bytes: p.input.len() as u64,
