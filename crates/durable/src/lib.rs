@@ -10,7 +10,7 @@
 //! - The core ([`core::apply`]) is a pure state machine; the shell persists its changes and
 //!   **acknowledges a checkpoint only after the commit** (group commit of `durapipe-sqlite`).
 //! - At most one invocation per execution is in flight; every invocation gets a fresh checkpoint
-//!   token chain, and a stale token is rejected with `Invalid Checkpoint Token`.
+//!   token chain, and a stale token is rejected with `Invalid checkpoint token` (AWS's wording).
 //! - No lock or transaction is held while a handler runs; a handler that panics, errors or
 //!   overruns its timeout is an invocation failure, retried with bounded backoff.
 //! - Every execution survives `kill -9`: [`DurableService::recover`] re-invokes running

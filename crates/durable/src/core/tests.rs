@@ -239,7 +239,7 @@ fn tokens_rotate_stale_ones_fail_and_client_token_replays() {
     assert_eq!(replay, r1);
     // a new request with the old token is stale
     let e = t.checkpoint(&t0, "c2", json!([])).unwrap_err();
-    assert!(e.message.starts_with("Invalid Checkpoint Token"));
+    assert!(e.message.starts_with("Invalid checkpoint token"));
     // the current token works
     t.checkpoint(
         &t1,
@@ -251,8 +251,8 @@ fn tokens_rotate_stale_ones_fail_and_client_token_replays() {
     let inv = inv_of(&t1);
     t.done(&inv, json!({"Status":"PENDING"}));
     let e = t.checkpoint(&t1, "c4", json!([])).unwrap_err();
-    assert!(e.message.starts_with("Invalid Checkpoint Token"));
-    assert_eq!(e.body()["message"], json!("Invalid Checkpoint Token"));
+    assert!(e.message.starts_with("Invalid checkpoint token"));
+    assert_eq!(e.body()["message"], json!("Invalid checkpoint token"));
 }
 
 #[test]
