@@ -28,15 +28,17 @@ mod retention;
 mod runner;
 mod scheduler;
 mod service;
+mod skipping_clock;
 pub mod state;
 mod store;
 
 pub use client::lambda_client;
-pub use clock::{BoxFuture, Clock, ManualClock, SystemClock};
+pub use clock::{BoxFuture, Busy, Clock, ManualClock, SystemClock};
 pub use core::Outcome;
 pub use error::{ApiError, ErrorKind};
 pub use functions::{durable_fn, function_name_of, plain_fn, DurableFn, FunctionError, PlainFn};
 pub use model::{ErrorObject, ExecStatus};
 pub use retention::DEFAULT_RETENTION;
 pub use service::{Config, DurableService, StartOptions};
+pub use skipping_clock::{SkippingClock, Watcher};
 pub use state::Limits;

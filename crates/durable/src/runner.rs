@@ -71,10 +71,12 @@ impl DurableService {
                 op_id,
                 outcome,
             } => {
+                let busy = self.inner.clock.busy();
                 tokio::spawn(async move {
                     let cmd = Command::ChainedDone { op_id, outcome };
                     this.record(&parent_arn, cmd, "notifying the parent failed")
                         .await;
+                    drop(busy);
                 });
             }
             Action::Reply(_) | Action::Finished(_) => {}

@@ -95,13 +95,16 @@ impl std::fmt::Debug for DurableService {
     }
 }
 
-/// An in-flight task counter guard.
-pub(crate) struct InFlight(Arc<Inner>);
+/// An in-flight task counter guard (also work in progress for the clock).
+pub(crate) struct InFlight {
+    inner: Arc<Inner>,
+    _busy: crate::clock::Busy,
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
+        if self.inner.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.inner.idle.notify_waiters();
         }
     }
 }
@@ -389,7 +392,10 @@ impl DurableService {
 
     pub(crate) fn track(&self) -> InFlight {
         self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
-        InFlight(self.inner.clone())
+        InFlight {
+            inner: self.inner.clone(),
+            _busy: self.inner.clock.busy(),
+        }
     }
 
     fn slot_with(&self, arn: &str, state: Option<ExecutionState>) -> Arc<Slot> {
@@ -420,6 +426,7 @@ impl DurableService {
         let this = self.clone();
         let arn = arn.to_owned();
         Box::pin(async move {
+            let _busy = this.inner.clock.busy();
             let _release = crate::retention::SlotRelease::new(&this, &arn);
             let slot = this.slot_with(&arn, None);
             let actions = {
@@ -453,7 +460,9 @@ impl DurableService {
                         return Err(e);
                     }
                 }
-                inner.timers.arm(&arn, core::next_due(state));
+                inner
+                    .timers
+                    .arm(&arn, core::next_due(state), || inner.clock.busy());
                 if state.meta.status.is_terminal() {
                     *guard = None; // free memory; reloaded from the database if needed
                 }
@@ -488,29 +497,42 @@ impl DurableService {
 
     async fn timer_loop(self) {
         let inner = self.inner.clone();
+        // A sleep that came due stays alive until this loop has taken a busy guard for what it
+        // fires (a skipping clock must not jump in between).
+        let mut woke: Option<BoxFuture<()>> = None;
         loop {
             if inner.stopping.load(Ordering::SeqCst) {
                 return;
             }
+            let busy = inner.clock.busy();
+            drop(woke.take());
+            drop(inner.timers.take_hold());
             let notified = inner.timers.changed.notified();
             let (due, next) = inner.timers.take_due(inner.clock.now_ms());
             for arn in due {
                 let this = self.clone();
+                let busy = inner.clock.busy();
                 tokio::spawn(async move {
                     if let Err(e) = this.command(&arn, Command::Tick).await {
                         tracing::warn!(arn, error = %e, "timer tick failed; retrying in 1 s");
                         // The timer was taken: without re-arming, nothing would fire again.
                         let retry = this.inner.clock.now_ms() + 1_000;
-                        this.inner.timers.arm(&arn, Some(retry));
+                        this.inner
+                            .timers
+                            .arm(&arn, Some(retry), || this.inner.clock.busy());
                     }
+                    drop(busy);
                 });
             }
+            drop(busy);
             match next {
                 Some(t) => {
+                    let mut sleep = inner.clock.sleep_until(t);
                     tokio::select! {
-                        () = inner.clock.sleep_until(t) => {}
+                        () = &mut sleep => {}
                         () = notified => {}
                     }
+                    woke = Some(sleep);
                 }
                 None => notified.await,
             }
