@@ -73,15 +73,27 @@ fn outcomes(list: &[bool]) -> Vec<Branch<String>> {
         .collect()
 }
 
+/// Which projection of a batch result a requirement returns.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// `{completionReason, status, successCount, failureCount, totalCount}`.
+    WithStatus,
+    /// `{completionReason, successCount, failureCount, totalCount}`.
+    Counts,
+}
+
 /// The projection of a batch result the requirements return.
-fn projection<O>(batch: &BatchResult<O>) -> Value {
-    json!({
+fn projection<O>(batch: &BatchResult<O>, shape: Shape) -> Value {
+    let mut v = json!({
         "completionReason": batch.reason.as_str(),
-        "status": batch.status().as_str(),
         "successCount": batch.success_count(),
         "failureCount": batch.failure_count(),
         "totalCount": batch.total_count(),
-    })
+    });
+    if let Shape::WithStatus = shape {
+        v["status"] = json!(batch.status().as_str());
+    }
+    v
 }
 
 /// A parallel named `op` over `list`'s outcomes, one at a time with `config`, returning the
@@ -92,6 +104,7 @@ fn projected(
     op: &'static str,
     list: &'static [bool],
     config: fn() -> CompletionConfig,
+    shape: Shape,
 ) -> anyhow::Result<()> {
     host.durable(
         name,
@@ -103,7 +116,7 @@ fn projected(
                 .completion(config())
                 .await_batch()
                 .await?;
-            Ok(projection(&batch))
+            Ok(projection(&batch, shape))
         },
     )
 }
@@ -178,9 +191,14 @@ fn r8_5(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 8.6: fail-fast: branch 1 fails, branch 2 never starts.
 fn r8_6(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(host, name, "failfast", &[true, false, true], || {
-        CompletionConfig::with_tolerated_failure_count(0)
-    })
+    projected(
+        host,
+        name,
+        "failfast",
+        &[true, false, true],
+        || CompletionConfig::with_tolerated_failure_count(0),
+        Shape::WithStatus,
+    )
 }
 
 /// 8.7: fail-fast; branch 0 fails; the handler re-raises the batch's first failure.
@@ -199,7 +217,7 @@ fn r8_7(host: &Host, name: &str) -> anyhow::Result<()> {
                 first.message,
             ));
         }
-        Ok(projection(&batch))
+        Ok(projection(&batch, Shape::WithStatus))
     })
 }
 
@@ -223,9 +241,14 @@ fn r8_8(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 8.9: one failure tolerated; every branch runs.
 fn r8_9(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(host, name, "tolerated", &[true, false, true], || {
-        CompletionConfig::with_tolerated_failure_count(1)
-    })
+    projected(
+        host,
+        name,
+        "tolerated",
+        &[true, false, true],
+        || CompletionConfig::with_tolerated_failure_count(1),
+        Shape::WithStatus,
+    )
 }
 
 /// 8.10: one failure tolerated; the second failure stops the operation.
@@ -236,6 +259,7 @@ fn r8_10(host: &Host, name: &str) -> anyhow::Result<()> {
         "tolerated-exceeded",
         &[false, false, true],
         || CompletionConfig::with_tolerated_failure_count(1),
+        Shape::Counts,
     )
 }
 
@@ -276,6 +300,7 @@ fn r8_13(host: &Host, name: &str) -> anyhow::Result<()> {
         "tolerated-pct",
         &[false, false, true, true],
         || CompletionConfig::with_tolerated_failure_percentage(25),
+        Shape::Counts,
     )
 }
 
@@ -338,16 +363,26 @@ fn r8_15(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 8.16: every branch fails, all within a tolerance of three.
 fn r8_16(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(host, name, "all-fail", &[false, false, false], || {
-        CompletionConfig::with_tolerated_failure_count(3)
-    })
+    projected(
+        host,
+        name,
+        "all-fail",
+        &[false, false, false],
+        || CompletionConfig::with_tolerated_failure_count(3),
+        Shape::WithStatus,
+    )
 }
 
 /// 8.17: three successes are required but only two happen; every branch runs.
 fn r8_17(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(host, name, "min-not-reached", &[true, false, true], || {
-        CompletionConfig::with_min_successful(3)
-    })
+    projected(
+        host,
+        name,
+        "min-not-reached",
+        &[true, false, true],
+        || CompletionConfig::with_min_successful(3),
+        Shape::WithStatus,
+    )
 }
 
 /// 8.18: three successes required, one failure tolerated; the failures stop it first.
@@ -364,7 +399,7 @@ fn r8_18(host: &Host, name: &str) -> anyhow::Result<()> {
             .completion(config)
             .await_batch()
             .await?;
-        Ok(projection(&batch))
+        Ok(projection(&batch, Shape::Counts))
     })
 }
 
@@ -430,5 +465,6 @@ fn r8_22(host: &Host, name: &str) -> anyhow::Result<()> {
         "pct-boundary",
         &[false, true, true, true],
         || CompletionConfig::with_tolerated_failure_percentage(25),
+        Shape::WithStatus,
     )
 }
