@@ -159,6 +159,13 @@ impl SkippingClock {
     }
 }
 
+impl Default for SkippingClock {
+    /// [`SkippingClock::new`] (inside a tokio runtime).
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Clock for SkippingClock {
     fn now_ms(&self) -> i64 {
         let st = self.shared.lock();
