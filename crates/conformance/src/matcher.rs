@@ -71,7 +71,10 @@ fn match_value(
     if let Yaml::Tagged(t) = expected {
         return match_value(&t.value, actual, path, ctx, errors);
     }
-    if expected.as_mapping().is_some_and(serde_norway::Mapping::is_empty) {
+    if expected
+        .as_mapping()
+        .is_some_and(serde_norway::Mapping::is_empty)
+    {
         return;
     }
     if expected.as_str() == Some("*") {
@@ -227,7 +230,11 @@ mod tests {
     #[test]
     fn a_matching_history_binds_placeholders_and_ignores_extra_events_and_keys() {
         let mut c = ctx_with_name();
-        let errs = match_history(&events(EXPECTED), &actual("a1", "\"Hello, World!\""), &mut c);
+        let errs = match_history(
+            &events(EXPECTED),
+            &actual("a1", "\"Hello, World!\""),
+            &mut c,
+        );
         assert!(errs.is_empty(), "{errs:?}");
         assert_eq!(c.get("ID1").unwrap(), "a1");
     }
@@ -235,12 +242,23 @@ mod tests {
     #[test]
     fn an_inconsistent_placeholder_a_wrong_literal_and_a_missing_event_fail() {
         let mut c = ctx_with_name();
-        let errs = match_history(&events(EXPECTED), &actual("b2", "\"Hello, Earth!\""), &mut c);
+        let errs = match_history(
+            &events(EXPECTED),
+            &actual("b2", "\"Hello, Earth!\""),
+            &mut c,
+        );
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert!(errs[0].contains("previously bound to 'a1'"), "{errs:?}");
-        assert!(errs[1].contains("Payload: expected '\"Hello, World!\"'"), "{errs:?}");
+        assert!(
+            errs[1].contains("Payload: expected '\"Hello, World!\"'"),
+            "{errs:?}"
+        );
         let mut c = Context::default();
-        let errs = match_history(&events("- EventId: 9\n  EventType: X"), &actual("a1", ""), &mut c);
+        let errs = match_history(
+            &events("- EventId: 9\n  EventType: X"),
+            &actual("a1", ""),
+            &mut c,
+        );
         assert_eq!(errs, vec!["No actual event found for EventId=9".to_owned()]);
     }
 
@@ -271,9 +289,19 @@ mod tests {
     fn numbers_compare_as_python_and_types_must_agree_otherwise() {
         let mut c = Context::default();
         let exp = events("- EventId: 2\n  Duration: 60\n  Name: '5'");
-        assert!(match_history(&exp, &[json!({"EventId": 2, "Duration": 60.0, "Name": "5"})], &mut c).is_empty());
+        assert!(match_history(
+            &exp,
+            &[json!({"EventId": 2, "Duration": 60.0, "Name": "5"})],
+            &mut c
+        )
+        .is_empty());
         assert_eq!(
-            match_history(&exp, &[json!({"EventId": 2, "Duration": "60", "Name": 5})], &mut c).len(),
+            match_history(
+                &exp,
+                &[json!({"EventId": 2, "Duration": "60", "Name": 5})],
+                &mut c
+            )
+            .len(),
             2
         );
     }
@@ -282,15 +310,27 @@ mod tests {
     fn result_is_compared_after_one_json_decode() {
         let c = ctx_with_name();
         let exp = yaml("{ExecutionStatus: SUCCEEDED, Result: 'Hello, ${NAME}!'}");
-        let ok = ActualResult { status: "SUCCEEDED".into(), result: Some("\"Hello, World!\"".into()) };
+        let ok = ActualResult {
+            status: "SUCCEEDED".into(),
+            result: Some("\"Hello, World!\"".into()),
+        };
         assert!(match_result(&exp, &ok, &c).is_empty());
-        let twice = ActualResult { status: "SUCCEEDED".into(), result: Some("\"\\\"Hello, World!\\\"\"".into()) };
+        let twice = ActualResult {
+            status: "SUCCEEDED".into(),
+            result: Some("\"\\\"Hello, World!\\\"\"".into()),
+        };
         assert_eq!(match_result(&exp, &twice, &c).len(), 1);
         let obj = yaml("{ExecutionStatus: SUCCEEDED, Result: {a: [1, 2]}}");
-        let got = ActualResult { status: "SUCCEEDED".into(), result: Some(r#"{"a":[1,2]}"#.into()) };
+        let got = ActualResult {
+            status: "SUCCEEDED".into(),
+            result: Some(r#"{"a":[1,2]}"#.into()),
+        };
         assert!(match_result(&obj, &got, &c).is_empty());
         let raw = yaml("{ExecutionStatus: SUCCEEDED, Result: not json}");
-        let got = ActualResult { status: "SUCCEEDED".into(), result: Some("not json".into()) };
+        let got = ActualResult {
+            status: "SUCCEEDED".into(),
+            result: Some("not json".into()),
+        };
         assert!(match_result(&raw, &got, &c).is_empty());
     }
 
@@ -298,9 +338,15 @@ mod tests {
     fn a_failed_execution_is_checked_by_status_only() {
         let c = Context::default();
         let exp = yaml("{ExecutionStatus: FAILED, Result: x}");
-        let failed = ActualResult { status: "FAILED".into(), result: None };
+        let failed = ActualResult {
+            status: "FAILED".into(),
+            result: None,
+        };
         assert!(match_result(&exp, &failed, &c).is_empty());
-        let wrong = ActualResult { status: "SUCCEEDED".into(), result: Some("\"x\"".into()) };
+        let wrong = ActualResult {
+            status: "SUCCEEDED".into(),
+            result: Some("\"x\"".into()),
+        };
         assert_eq!(
             match_result(&exp, &wrong, &c),
             vec!["Expected ExecutionStatus='FAILED', got 'SUCCEEDED'".to_owned()]

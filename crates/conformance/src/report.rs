@@ -50,14 +50,20 @@ pub fn read_not_applicable(path: &Path) -> anyhow::Result<Vec<(String, String)>>
     let mut out = Vec::new();
     for (n, line) in lines(&text) {
         let Some((id, reason)) = line.split_once(':') else {
-            bail!("{}:{n}: expected `id: reason`, got {line:?}", path.display());
+            bail!(
+                "{}:{n}: expected `id: reason`, got {line:?}",
+                path.display()
+            );
         };
         let (id, reason) = (id.trim(), reason.trim());
         let whole_suite = id
             .strip_suffix("/*")
             .is_some_and(|s| !s.is_empty() && !s.contains('/'));
         if !(is_id(id) || whole_suite) || reason.is_empty() {
-            bail!("{}:{n}: expected `id: reason`, got {line:?}", path.display());
+            bail!(
+                "{}:{n}: expected `id: reason`, got {line:?}",
+                path.display()
+            );
         }
         out.push((id.to_owned(), reason.to_owned()));
     }
@@ -148,7 +154,10 @@ mod tests {
         assert!(read_expected(&p).is_err());
         std::fs::write(&p, "plugin/*: SDK 0.1.0 has no plugins\nstep/1-7: logs\n").unwrap();
         let na = read_not_applicable(&p).unwrap();
-        assert_eq!(not_applicable(&na, "plugin/10-3"), Some("SDK 0.1.0 has no plugins"));
+        assert_eq!(
+            not_applicable(&na, "plugin/10-3"),
+            Some("SDK 0.1.0 has no plugins")
+        );
         assert_eq!(not_applicable(&na, "step/1-7"), Some("logs"));
         assert_eq!(not_applicable(&na, "step/1-8"), None);
         std::fs::write(&p, "step/1-7:\n").unwrap();
@@ -166,8 +175,15 @@ mod tests {
             summary_line(&results),
             "conformance: 1 passed, 1 failed, 1 not applicable (of 3)"
         );
-        let expected = vec!["step/1-2".to_owned(), "step/1-1".to_owned(), "wait/2-1".to_owned()];
-        assert_eq!(regressions(&expected, &results), vec!["step/1-2", "wait/2-1"]);
+        let expected = vec![
+            "step/1-2".to_owned(),
+            "step/1-1".to_owned(),
+            "wait/2-1".to_owned(),
+        ];
+        assert_eq!(
+            regressions(&expected, &results),
+            vec!["step/1-2", "wait/2-1"]
+        );
         assert_eq!(by_suite(&results)["step"], (1, 1, 0));
     }
 }

@@ -100,7 +100,9 @@ impl Requirement {
             None | Some(Yaml::Null) => Vec::new(),
             Some(Yaml::Sequence(items)) => items
                 .iter()
-                .map(|a| callback_action(a).with_context(|| format!("{id}: Invalid CallbackAction")))
+                .map(|a| {
+                    callback_action(a).with_context(|| format!("{id}: Invalid CallbackAction"))
+                })
                 .collect::<anyhow::Result<_>>()?,
             Some(other) => bail!("{id}: CallbackActions is not a list: {other:?}"),
         };
@@ -150,9 +152,7 @@ fn callback_action(a: &Yaml) -> anyhow::Result<CallbackAction> {
             "success" => Operation::Success,
             "failure" => Operation::Failure,
             "heartbeat" => Operation::Heartbeat,
-            _ => bail!(
-                "Invalid operation '{op}'. Must be one of: failure, heartbeat, success"
-            ),
+            _ => bail!("Invalid operation '{op}'. Must be one of: failure, heartbeat, success"),
         },
     };
     let delay_seconds = match a.get("Delay") {
@@ -248,7 +248,11 @@ ExpectedExecutionHistory:
 "#,
         )
         .unwrap();
-        std::fs::write(suite.join("4-9.yaml"), "Input:\nExpectedExecutionHistory: []\n").unwrap();
+        std::fs::write(
+            suite.join("4-9.yaml"),
+            "Input:\nExpectedExecutionHistory: []\n",
+        )
+        .unwrap();
         let all = load_dir(dir.path()).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].id, "callback/4-9");
@@ -264,9 +268,15 @@ ExpectedExecutionHistory:
 
     #[test]
     fn bad_actions_and_a_missing_directory_are_errors() {
-        assert!(callback_action(&serde_norway::from_str("{CallbackName: a, Operation: poke}").unwrap()).is_err());
+        assert!(callback_action(
+            &serde_norway::from_str("{CallbackName: a, Operation: poke}").unwrap()
+        )
+        .is_err());
         assert!(callback_action(&serde_norway::from_str("{Operation: success}").unwrap()).is_err());
         let err = load_dir(Path::new("/nonexistent/conformance")).unwrap_err();
-        assert!(format!("{err:#}").contains("scripts/conformance-data"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("scripts/conformance-data"),
+            "{err:#}"
+        );
     }
 }

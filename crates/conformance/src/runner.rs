@@ -79,8 +79,8 @@ async fn validate(req: &Requirement, name: &str, stack: &Stack) -> anyhow::Resul
     ctx.resolve_variables(&req.variables);
     let input = json_dumps(&ctx.substitute(&req.input));
     // The watcher exists before the execution does: nothing is skipped before the first poll.
-    let watcher = (req.async_invoke && !req.callback_actions.is_empty())
-        .then(|| stack.clock.watcher());
+    let watcher =
+        (req.async_invoke && !req.callback_actions.is_empty()).then(|| stack.clock.watcher());
     let invoked = stack
         .client
         .invoke()
@@ -94,7 +94,12 @@ async fn validate(req: &Requirement, name: &str, stack: &Stack) -> anyhow::Resul
         .payload(Blob::new(input.into_bytes()))
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!("Invocation failed: {}", aws_sdk_lambda::error::DisplayErrorContext(e)))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "Invocation failed: {}",
+                aws_sdk_lambda::error::DisplayErrorContext(e)
+            )
+        })?;
     let arn = invoked
         .durable_execution_arn()
         .context("No DurableExecutionArn in invocation response")?
@@ -106,10 +111,16 @@ async fn validate(req: &Requirement, name: &str, stack: &Stack) -> anyhow::Resul
             Polled::HistoryMatched => return Ok(Vec::new()),
         }
     } else {
-        stack.raw.history(&arn).await.context("Failed to retrieve execution history")?
+        stack
+            .raw
+            .history(&arn)
+            .await
+            .context("Failed to retrieve execution history")?
     };
     if !req.async_invoke && req.expected_history.is_empty() {
-        return Ok(vec!["No ExpectedExecutionHistory found in description file".into()]);
+        return Ok(vec![
+            "No ExpectedExecutionHistory found in description file".into(),
+        ]);
     }
     let mismatches = match_history(&req.expected_history, &events, &mut ctx);
     if !mismatches.is_empty() {
@@ -208,7 +219,11 @@ async fn poll(
             let Some((index, action)) = find_action(cb_name, &req.callback_actions, &used, ctx)
             else {
                 if !req.callback_actions.is_empty() {
-                    let shown = if cb_name.is_empty() { "<anonymous>" } else { cb_name };
+                    let shown = if cb_name.is_empty() {
+                        "<anonymous>"
+                    } else {
+                        cb_name
+                    };
                     errors.push(format!(
                         "No matching CallbackAction for callback '{shown}' (id={id})"
                     ));
@@ -392,7 +407,11 @@ fn failure_error(payload: &Yaml) -> Result<Option<aws_sdk_lambda::types::ErrorOb
         ),
         Some(other) => return Err(format!("StackTrace must be a list, got {other:?}")),
     };
-    if error_type.is_none() && error_message.is_none() && error_data.is_none() && stack_trace.is_none() {
+    if error_type.is_none()
+        && error_message.is_none()
+        && error_data.is_none()
+        && stack_trace.is_none()
+    {
         return Ok(None);
     }
     Ok(Some(
@@ -435,9 +454,11 @@ mod tests {
     #[test]
     fn a_failure_payload_must_be_a_mapping_of_known_fields() {
         let y = |s: &str| serde_norway::from_str::<Yaml>(s).unwrap();
-        let e = failure_error(&y("{ErrorType: T, ErrorMessage: m, StackTrace: [a, b], X: 1}"))
-            .unwrap()
-            .unwrap();
+        let e = failure_error(&y(
+            "{ErrorType: T, ErrorMessage: m, StackTrace: [a, b], X: 1}",
+        ))
+        .unwrap()
+        .unwrap();
         assert_eq!(e.error_type(), Some("T"));
         assert_eq!(e.stack_trace(), ["a", "b"]);
         assert!(failure_error(&y("{X: 1}")).unwrap().is_none());
@@ -447,7 +468,10 @@ mod tests {
     #[test]
     fn only_the_suites_four_terminal_events_end_polling() {
         let ev = |t: &str| serde_json::json!({ "EventType": t });
-        assert_eq!(terminal_status(&[ev("ExecutionStarted"), ev("ExecutionTimedOut")]), Some("TIMED_OUT"));
+        assert_eq!(
+            terminal_status(&[ev("ExecutionStarted"), ev("ExecutionTimedOut")]),
+            Some("TIMED_OUT")
+        );
         assert_eq!(terminal_status(&[ev("ExecutionStopped")]), None);
     }
 }

@@ -90,7 +90,9 @@ impl Context {
         }
         match value {
             Yaml::String(s) => Yaml::String(self.substitute_str(s)),
-            Yaml::Sequence(items) => Yaml::Sequence(items.iter().map(|v| self.substitute(v)).collect()),
+            Yaml::Sequence(items) => {
+                Yaml::Sequence(items.iter().map(|v| self.substitute(v)).collect())
+            }
             Yaml::Mapping(m) => Yaml::Mapping(
                 m.iter()
                     .map(|(k, v)| (k.clone(), self.substitute(v)))
@@ -160,8 +162,8 @@ mod tests {
             c.substitute_str("\"${X}\"-${N}-${Y}-${/re/}-$X"),
             "\"abc\"-3-${Y}-${/re/}-$X"
         );
-        let v = c.substitute(&yaml("{'${X}': ['${X}', 1, {k: Hello ${X}!}]}"));
-        assert_eq!(v, yaml("{'${X}': ['abc', 1, {k: Hello abc!}]}"));
+        let v = c.substitute(&yaml("{'${X}': ['${X}', 1, {k: 'Hello ${X}!'}]}"));
+        assert_eq!(v, yaml("{'${X}': ['abc', 1, {k: 'Hello abc!'}]}"));
     }
 
     #[test]

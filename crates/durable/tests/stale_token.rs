@@ -59,9 +59,10 @@ async fn run_with_rejection(message: &'static str) -> (ExecStatus, u64, Option<S
         message,
         done: AtomicBool::new(false),
     });
-    let app = svc
-        .router()
-        .layer(axum::middleware::from_fn_with_state(inject, reject_first_checkpoint));
+    let app = svc.router().layer(axum::middleware::from_fn_with_state(
+        inject,
+        reject_first_checkpoint,
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -93,7 +94,10 @@ async fn awss_lower_case_wording_fails_the_execution_on_sdk_0_1_0() {
     assert_eq!(status, ExecStatus::Failed, "{message:?}");
     assert_eq!(invocations, 1);
     assert!(
-        message.as_deref().unwrap_or_default().contains("Invalid checkpoint token"),
+        message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Invalid checkpoint token"),
         "{message:?}"
     );
 }

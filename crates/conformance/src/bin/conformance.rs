@@ -42,7 +42,10 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("conformance: cannot start the runtime: {e}");
@@ -70,7 +73,11 @@ async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let verbose = args.verbose;
     let results = suite::run(&options, |r| {
-        let logs = if r.logs_unchecked { " [ExpectedLogs not checked]" } else { "" };
+        let logs = if r.logs_unchecked {
+            " [ExpectedLogs not checked]"
+        } else {
+            ""
+        };
         match &r.status {
             Status::Passed => println!(
                 "PASS {} ({:.1} s wall, {} s skipped){logs}",
@@ -92,10 +99,15 @@ async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     })
     .await?;
-    let statuses: Vec<(String, Status)> =
-        results.iter().map(|r| (r.id.clone(), r.status.clone())).collect();
+    let statuses: Vec<(String, Status)> = results
+        .iter()
+        .map(|r| (r.id.clone(), r.status.clone()))
+        .collect();
     println!();
-    println!("{:<20} {:>6} {:>6} {:>6}", "suite", "passed", "failed", "n/a");
+    println!(
+        "{:<20} {:>6} {:>6} {:>6}",
+        "suite", "passed", "failed", "n/a"
+    );
     for (suite, (p, f, n)) in report::by_suite(&statuses) {
         println!("{suite:<20} {p:>6} {f:>6} {n:>6}");
     }

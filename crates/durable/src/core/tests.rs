@@ -538,7 +538,11 @@ fn chained_invoke_dispatch_and_completion() {
         })
         .unwrap();
     assert!(a.is_empty(), "an invocation is already in flight");
-    assert_eq!(t.status("i"), "STARTED", "recorded when that invocation ends");
+    assert_eq!(
+        t.status("i"),
+        "STARTED",
+        "recorded when that invocation ends"
+    );
     // The outcome follows the InvocationCompleted of the invocation it arrived during, and
     // costs one more invocation.
     let a = t.done(&inv, json!({"Status":"PENDING"}));
