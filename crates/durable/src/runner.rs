@@ -69,10 +69,12 @@ impl DurableService {
                 op_id,
                 outcome,
             } => {
+                let busy = self.inner.clock.busy();
                 tokio::spawn(async move {
                     let cmd = Command::ChainedDone { op_id, outcome };
                     this.record(&parent_arn, cmd, "notifying the parent failed")
                         .await;
+                    drop(busy);
                 });
             }
             Action::Reply(_) | Action::Finished(_) => {}
@@ -238,9 +240,7 @@ impl DurableService {
         payload: String,
         tenant: Option<String>,
     ) -> Result<Option<ChainedOutcome>, crate::ApiError> {
-        use sha2::Digest as _;
-        let digest = sha2::Sha256::digest(format!("{parent_arn}\n{op_id}").as_bytes());
-        let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let (name, _) = crate::core::child_identity(parent_arn, op_id);
         let options = StartOptions {
             name: Some(name),
             tenant_id: tenant,

@@ -107,13 +107,16 @@ impl std::fmt::Debug for DurableService {
     }
 }
 
-/// An in-flight task counter guard.
-pub(crate) struct InFlight(Arc<Inner>);
+/// An in-flight task counter guard (also work in progress for the clock).
+pub(crate) struct InFlight {
+    inner: Arc<Inner>,
+    _busy: crate::clock::Busy,
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
+        if self.inner.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.inner.idle.notify_waiters();
         }
     }
 }
@@ -221,6 +224,8 @@ impl DurableService {
         parent: Option<(String, String)>,
     ) -> Result<(String, bool), ApiError> {
         let inner = &self.inner;
+        // From the start time (which sets the deadline) until the first invocation is running.
+        let _busy = inner.clock.busy();
         let Some((name, Function::Durable(_))) = inner.functions.get(function) else {
             return Err(ApiError::not_found(format!(
                 "Function not found: {} (or it is not a durable function)",
@@ -252,7 +257,10 @@ impl DurableService {
             }
             None => uuid::Uuid::new_v4().to_string(),
         };
-        let id = uuid::Uuid::new_v4().simple().to_string();
+        let id = match &parent {
+            Some((parent_arn, op_id)) => core::child_identity(parent_arn, op_id).1,
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
         let arn = format!(
             "{}:$LATEST/durable-execution/{exec_name}/{id}",
             self.function_arn(&name)
@@ -401,7 +409,10 @@ impl DurableService {
 
     pub(crate) fn track(&self) -> InFlight {
         self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
-        InFlight(self.inner.clone())
+        InFlight {
+            inner: self.inner.clone(),
+            _busy: self.inner.clock.busy(),
+        }
     }
 
     /// In-flight invocations and dispatches.
@@ -447,6 +458,7 @@ impl DurableService {
         let this = self.clone();
         let arn = arn.to_owned();
         Box::pin(async move {
+            let _busy = this.inner.clock.busy();
             let slot = this.inner.slots.take(&arn);
             let actions = {
                 let mut guard = slot.state.lock().await;
@@ -479,7 +491,9 @@ impl DurableService {
                         return Err(e);
                     }
                 }
-                inner.timers.arm(&arn, core::next_due(state));
+                inner
+                    .timers
+                    .arm(&arn, core::next_due(state), || inner.clock.busy());
                 if state.meta.status.is_terminal() {
                     *guard = None; // free memory; reloaded from the database if needed
                 }
@@ -514,29 +528,42 @@ impl DurableService {
 
     async fn timer_loop(self) {
         let inner = self.inner.clone();
+        // A sleep that came due stays alive until this loop has taken a busy guard for what it
+        // fires (a skipping clock must not jump in between).
+        let mut woke: Option<BoxFuture<()>> = None;
         loop {
             if inner.stopping.load(Ordering::SeqCst) {
                 return;
             }
+            let busy = inner.clock.busy();
+            drop(woke.take());
+            drop(inner.timers.take_hold());
             let notified = inner.timers.changed.notified();
             let (due, next) = inner.timers.take_due(inner.clock.now_ms());
             for arn in due {
                 let this = self.clone();
+                let busy = inner.clock.busy();
                 tokio::spawn(async move {
                     if let Err(e) = this.command(&arn, Command::Tick).await {
                         tracing::warn!(arn, error = %e, "timer tick failed; retrying in 1 s");
                         // The timer was taken: without re-arming, nothing would fire again.
                         let retry = this.inner.clock.now_ms() + 1_000;
-                        this.inner.timers.arm(&arn, Some(retry));
+                        this.inner
+                            .timers
+                            .arm(&arn, Some(retry), || this.inner.clock.busy());
                     }
+                    drop(busy);
                 });
             }
+            drop(busy);
             match next {
                 Some(t) => {
+                    let mut sleep = inner.clock.sleep_until(t);
                     tokio::select! {
-                        () = inner.clock.sleep_until(t) => {}
+                        () = &mut sleep => {}
                         () = notified => {}
                     }
+                    woke = Some(sleep);
                 }
                 None => notified.await,
             }

@@ -59,7 +59,7 @@ pub enum InvocationOutcome {
 }
 
 /// How a chained invoke ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChainedOutcome {
     /// SUCCEEDED, FAILED, TIMED_OUT or STOPPED.
     pub status: OpStatus,
@@ -278,6 +278,23 @@ pub(crate) fn has_outstanding_work(state: &ExecutionState) -> bool {
                 | (OpType::ChainedInvoke, OpStatus::Started)
         )
     })
+}
+
+/// The name and id of the child execution a chained invoke of a durable function starts:
+/// derived from the parent and the op, so a re-dispatch finds the same execution and the
+/// history can name it before it starts.
+pub(crate) fn child_identity(parent_arn: &str, op_id: &str) -> (String, String) {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("{parent_arn}\n{op_id}").as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    (hex[..32].to_owned(), hex[32..].to_owned())
+}
+
+/// The ARN of that child execution (same region and account as the parent).
+pub(crate) fn child_arn(parent_arn: &str, function: &str, op_id: &str) -> String {
+    let prefix = parent_arn.split(":function:").next().unwrap_or_default();
+    let (name, id) = child_identity(parent_arn, op_id);
+    format!("{prefix}:function:{function}:$LATEST/durable-execution/{name}/{id}")
 }
 
 /// Records a service-originated change of `op_id` (bumps sequences, queues the id for delivery).
@@ -540,6 +557,7 @@ fn recover(state: &mut ExecutionState, env: &Env<'_>) -> Vec<Action> {
         m.invocation_id = None;
         m.next_invoke_ms = None;
     }
+    external::record_deferred(state, env.now_ms);
     let mut actions = tick(state, env);
     if state.meta.status != ExecStatus::Running {
         return actions;
@@ -621,6 +639,7 @@ pub fn new_execution(p: StartParams, now_ms: i64) -> ExecutionState {
         last_response: None,
         unseen_async: Vec::new(),
         updated_ids: Vec::new(),
+        deferred_chained: Vec::new(),
         event_seq: 0,
         op_seq: 0,
         stored_bytes: p.input.len() as u64,

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{check_size, invalid_action, Applied, ApplyCtx, Check, Verdict};
-use crate::core::{error_payload, op_event, payload, Action};
+use crate::core::{error_payload, op_event, payload, Action, TargetKind};
 use crate::error::ApiError;
 use crate::model::{ErrorObject, Op, OpAction, OpStatus, OpType, OperationUpdate};
 
@@ -56,10 +56,13 @@ pub(super) fn apply(
         .and_then(|o| o.tenant_id.clone());
     op.invoke_input = u.payload.clone();
     op.invoke_tenant = tenant.clone();
-    let details = json!({
+    let mut details = json!({
         "FunctionName": requested, "TenantId": tenant,
         "Input": payload(&u.payload), "ExecutedVersion": "$LATEST",
     });
+    if let Some((function, TargetKind::Durable)) = &ctx.target {
+        details["DurableExecutionArn"] = json!(crate::core::child_arn(ctx.arn, function, &u.id));
+    }
     let started = op_event(
         op,
         "ChainedInvokeStarted",
