@@ -69,7 +69,7 @@ impl DurableService {
                 op_id,
                 outcome,
             } => {
-                let busy = self.inner.clock.busy();
+                let busy = self.clock().busy();
                 tokio::spawn(async move {
                     let cmd = Command::ChainedDone { op_id, outcome };
                     this.record(&parent_arn, cmd, "notifying the parent failed")
