@@ -35,6 +35,7 @@ pub use client::lambda_client;
 pub use clock::{BoxFuture, Clock, ManualClock, SystemClock};
 pub use core::Outcome;
 pub use error::{ApiError, ErrorKind};
+pub use http::MAX_BODY_BYTES;
 pub use functions::{durable_fn, function_name_of, plain_fn, DurableFn, FunctionError, PlainFn};
 pub use model::{ErrorObject, ExecStatus};
 pub use retention::DEFAULT_RETENTION;
