@@ -128,14 +128,25 @@ ddb.meta.events.register("before-send.dynamodb.PutItem", tamper)
 out["tampered_body_ddb"] = code(lambda: ddb.put_item(TableName="dev-processed-data",
                                                     Item={"execution_id": {"S": "harmless"}}))
 
-# An expired date: sign as if it were 20 minutes ago.
-real_now = botocore.auth.get_current_datetime
-botocore.auth.get_current_datetime = lambda *a, **k: real_now(*a, **k) - datetime.timedelta(minutes=20)
+# An expired date: sign as if it were 20 minutes ago (botocore signs with awscrt when it is
+# installed, else in Python: shift both clocks).
+import botocore.compat
+real_now = botocore.compat.get_current_datetime
+late = lambda *a, **k: real_now(*a, **k) - datetime.timedelta(minutes=20)
+signers = [botocore.auth]
+try:
+    import botocore.crt.auth
+    signers.append(botocore.crt.auth)
+except ImportError:
+    pass
+for module in signers:
+    module.get_current_datetime = late
 out["expired_sqs"] = code(lambda: sqs.send_message(QueueUrl=queue_url, MessageBody="late"))
 out["expired_ddb"] = code(lambda: ddb.put_item(TableName="dev-processed-data",
                                                Item={"execution_id": {"S": "late"}}))
 out["expired_lambda"] = code(lambda: lam.invoke(FunctionName="dev-orchestrator", Payload=b'{"Records":[]}'))
-botocore.auth.get_current_datetime = real_now
+for module in signers:
+    module.get_current_datetime = real_now
 print(json.dumps(out))
 "#;
 
@@ -197,8 +208,6 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
             "invoke",
             "--function-name",
             "dev-orchestrator",
-            "--cli-binary-format",
-            "raw-in-base64-out",
             "--payload",
             &format!("file://{}", payload.display()),
             response.to_str().unwrap(),
@@ -246,7 +255,7 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
         }
         cmd.output().unwrap()
     };
-    let file = dir.path().join("credentials");
+    let file = dir.path().join("durapipe-credentials");
     std::fs::write(&file, format!("{credentials}\n")).unwrap();
     let scan = cli(&["scan", "--credentials", &credentials], None);
     assert!(scan.status.success(), "{}", String::from_utf8_lossy(&scan.stderr));
@@ -300,8 +309,6 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
         "invoke",
         "--function-name",
         "dev-orchestrator",
-        "--cli-binary-format",
-        "raw-in-base64-out",
         "--payload",
         r#"{"Records":[]}"#,
         response.to_str().unwrap(),
