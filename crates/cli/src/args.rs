@@ -131,7 +131,10 @@ pub struct CredentialArgs {
 impl std::fmt::Debug for CredentialArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CredentialArgs")
-            .field("credentials", &self.credentials.as_ref().map(|_| "<redacted>"))
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "<redacted>"),
+            )
             .field("credentials_file", &self.credentials_file)
             .finish()
     }

@@ -16,6 +16,9 @@ use serde_json::Value;
 const EVIL_EVENT: &str = r#"{"Records":[{"messageId":"m1","body":"{\"data_source\":\"evil.csv\",\"processing_type\":\"standard\"}"}]}"#;
 const INVOKE: &str = "/2015-03-31/functions/dev-orchestrator/invocations";
 
+/// (what, path, headers, body) of one request a page could send.
+type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 fn assert_refused(answer: &Answer, what: &str) {
     assert_eq!(answer.status, 403, "{what}: {answer:?}");
     assert!(
@@ -36,7 +39,8 @@ fn browser_and_rebinding_requests_are_refused_and_change_nothing() {
     assert_eq!(before, (0, 0, 0, 0));
 
     let queue_url = stack.queue_url("dev-data-processing-queue");
-    let send_message = serde_json::json!({"QueueUrl": queue_url, "MessageBody": common::SEED}).to_string();
+    let send_message =
+        serde_json::json!({"QueueUrl": queue_url, "MessageBody": common::SEED}).to_string();
     let put_item =
         r#"{"TableName":"dev-processed-data","Item":{"execution_id":{"S":"evil"}}}"#.to_owned();
     let rebinding_host = format!("127.0.0.1.nip.io:{port}");
@@ -45,7 +49,7 @@ fn browser_and_rebinding_requests_are_refused_and_change_nothing() {
     let other_local_origin = format!("http://localhost:{}", port.parse::<u16>().unwrap() ^ 1);
 
     // (what, path, headers, body): every one of them would change the stack if it ran.
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "the issue's curl: text/plain, foreign Origin and Host",
             INVOKE,
@@ -151,10 +155,16 @@ fn browser_and_rebinding_requests_are_refused_and_change_nothing() {
         &[("Host", &host), ("Origin", "http://evil.example")],
         EVIL_EVENT,
     );
-    assert_eq!(lambda.header("x-amzn-errortype"), Some("AccessDeniedException"));
+    assert_eq!(
+        lambda.header("x-amzn-errortype"),
+        Some("AccessDeniedException")
+    );
     assert_eq!(lambda.json()["Type"], "User");
     assert!(
-        lambda.json()["message"].as_str().unwrap().contains("evil.example"),
+        lambda.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("evil.example"),
         "{lambda:?}"
     );
     let sqs = send(
@@ -172,7 +182,10 @@ fn browser_and_rebinding_requests_are_refused_and_change_nothing() {
         sqs.json()["__type"],
         "com.amazon.coral.service#AccessDeniedException"
     );
-    assert_eq!(sqs.header("x-amzn-query-error"), Some("AccessDenied;Sender"));
+    assert_eq!(
+        sqs.header("x-amzn-query-error"),
+        Some("AccessDenied;Sender")
+    );
     let ddb = send(
         &stack.endpoint,
         "POST",
@@ -187,7 +200,10 @@ fn browser_and_rebinding_requests_are_refused_and_change_nothing() {
         ddb.json()["__type"],
         "com.amazon.coral.service#AccessDeniedException"
     );
-    assert!(ddb.json()["message"].as_str().unwrap().contains("--allow-host"));
+    assert!(ddb.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("--allow-host"));
 
     // A CORS preflight from a foreign page gets no permission either.
     let preflight = send(
@@ -220,7 +236,13 @@ fn browser_and_rebinding_requests_are_refused_and_change_nothing() {
 
     // /health stays open to any Host (probes); the stack's own origin, the IPv6 loopback name
     // and plain tools (no Origin) pass.
-    let health = send(&stack.endpoint, "GET", "/health", &[("Host", &foreign_host)], "");
+    let health = send(
+        &stack.endpoint,
+        "GET",
+        "/health",
+        &[("Host", &foreign_host)],
+        "",
+    );
     assert_eq!(health.status, 200, "{health:?}");
     let own = send(
         &stack.endpoint,
@@ -253,7 +275,11 @@ fn allow_host_and_allow_origin_extend_the_accepted_sets() {
             "http://localhost:3000",
         ],
     );
-    let port = host_of(&stack.endpoint).rsplit(':').next().unwrap().to_owned();
+    let port = host_of(&stack.endpoint)
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
     let list = |headers: &[(&str, &str)]| {
         send(
             &stack.endpoint,
@@ -272,7 +298,10 @@ fn allow_host_and_allow_origin_extend_the_accepted_sets() {
     );
     // A page served by the stack under the allowed name is same-origin.
     assert_eq!(
-        list(&[("Host", &box_host), ("Origin", &format!("http://box.lan:{port}"))]),
+        list(&[
+            ("Host", &box_host),
+            ("Origin", &format!("http://box.lan:{port}"))
+        ]),
         200
     );
     assert_eq!(list(&[("Host", &format!("other.lan:{port}"))]), 403);
@@ -284,7 +313,10 @@ fn allow_host_and_allow_origin_extend_the_accepted_sets() {
 
 #[test]
 fn bad_allow_values_stop_the_start_with_a_message_naming_the_flag() {
-    for (flag, value) in [("--allow-origin", "localhost:3000"), ("--allow-host", "http://x")] {
+    for (flag, value) in [
+        ("--allow-origin", "localhost:3000"),
+        ("--allow-host", "http://x"),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let out = std::process::Command::new(common::BIN)
             .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])

@@ -57,7 +57,10 @@ fn assert_refused(result: (bool, String, String), code: &str, what: &str) {
         stderr.contains(&format!("({code})")),
         "{what}: expected {code}: {stderr}"
     );
-    assert!(!stderr.contains(SECRET), "{what}: the secret is in the error");
+    assert!(
+        !stderr.contains(SECRET),
+        "{what}: the secret is in the error"
+    );
 }
 
 /// Runs a boto3 script with the venv's Python; its last stdout line is JSON.
@@ -167,7 +170,10 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
     );
     let home = dir.path();
     let banner = stack.stdout();
-    assert!(banner.contains(KEY), "the banner names the key id:\n{banner}");
+    assert!(
+        banner.contains(KEY),
+        "the banner names the key id:\n{banner}"
+    );
 
     // The right key: SQS, DynamoDB, Lambda Invoke, the durable-execution APIs.
     let sent = aws_ok(
@@ -185,8 +191,11 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
     let id = sent["MessageId"].as_str().unwrap().to_owned();
     let mut items = Vec::new();
     wait_until(Duration::from_secs(30), "the item in the table", || {
-        items = aws_ok(&stack, home, &["dynamodb", "scan", "--table-name", "dev-processed-data"])
-            ["Items"]
+        items = aws_ok(
+            &stack,
+            home,
+            &["dynamodb", "scan", "--table-name", "dev-processed-data"],
+        )["Items"]
             .as_array()
             .unwrap()
             .clone();
@@ -214,7 +223,11 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
         ],
     );
     let answer: Value = serde_json::from_slice(&std::fs::read(&response).unwrap()).unwrap();
-    assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "{answer}");
+    assert_eq!(
+        answer["batchItemFailures"],
+        serde_json::json!([]),
+        "{answer}"
+    );
     let listed = aws_ok(
         &stack,
         home,
@@ -238,7 +251,10 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
             arn,
         ],
     );
-    assert!(!history["Events"].as_array().unwrap().is_empty(), "{history}");
+    assert!(
+        !history["Events"].as_array().unwrap().is_empty(),
+        "{history}"
+    );
 
     // The durapipe CLI signs with --credentials (and DURAPIPE_CREDENTIALS, and a file).
     let cli = |args: &[&str], env: Option<(&str, &str)>| {
@@ -258,14 +274,30 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
     let file = dir.path().join("durapipe-credentials");
     std::fs::write(&file, format!("{credentials}\n")).unwrap();
     let scan = cli(&["scan", "--credentials", &credentials], None);
-    assert!(scan.status.success(), "{}", String::from_utf8_lossy(&scan.stderr));
+    assert!(
+        scan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&scan.stderr)
+    );
     assert!(String::from_utf8_lossy(&scan.stdout).contains("DIRECT.CSV"));
     for (args, env) in [
-        (vec!["executions"], Some(("DURAPIPE_CREDENTIALS", credentials.as_str()))),
-        (vec!["history", arn], Some(("DURAPIPE_CREDENTIALS_FILE", file.to_str().unwrap()))),
-        (vec!["dlq", "list", "--credentials-file", file.to_str().unwrap()], None),
         (
-            vec!["send", r#"{"data_source": "cli.csv", "processing_type": "standard"}"#],
+            vec!["executions"],
+            Some(("DURAPIPE_CREDENTIALS", credentials.as_str())),
+        ),
+        (
+            vec!["history", arn],
+            Some(("DURAPIPE_CREDENTIALS_FILE", file.to_str().unwrap())),
+        ),
+        (
+            vec!["dlq", "list", "--credentials-file", file.to_str().unwrap()],
+            None,
+        ),
+        (
+            vec![
+                "send",
+                r#"{"data_source": "cli.csv", "processing_type": "standard"}"#,
+            ],
             Some(("DURAPIPE_CREDENTIALS", credentials.as_str())),
         ),
     ] {
@@ -276,26 +308,35 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    wait_until(Duration::from_secs(30), "the CLI's message processed", || {
-        String::from_utf8_lossy(&cli(&["scan", "--credentials", &credentials], None).stdout)
-            .contains("CLI.CSV")
-    });
+    wait_until(
+        Duration::from_secs(30),
+        "the CLI's message processed",
+        || {
+            String::from_utf8_lossy(&cli(&["scan", "--credentials", &credentials], None).stdout)
+                .contains("CLI.CSV")
+        },
+    );
     // Without credentials the CLI is refused, and says so.
     let unsigned = cli(&["scan"], None);
     assert!(!unsigned.status.success());
     let wrong = cli(&["scan", "--credentials", &format!("{KEY}:wrong")], None);
     assert!(!wrong.status.success());
 
-    let read_state = || {
-        state_of(&stack.endpoint, |args| aws_ok(&stack, home, args))
-    };
+    let read_state = || state_of(&stack.endpoint, |args| aws_ok(&stack, home, args));
     let before = read_state();
     assert_eq!(before.2, 3, "three items stored so far");
 
     // Wrong secret, unknown key id, unsigned: refused with AWS's codes per protocol, through the
     // real AWS CLI.
     let q = stack.queue_url("dev-data-processing-queue");
-    let sqs_send = ["sqs", "send-message", "--queue-url", q.as_str(), "--message-body", SEED];
+    let sqs_send = [
+        "sqs",
+        "send-message",
+        "--queue-url",
+        q.as_str(),
+        "--message-body",
+        SEED,
+    ];
     let ddb_put = [
         "dynamodb",
         "put-item",
@@ -320,7 +361,12 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
         "dev-orchestrator",
     ];
     let cases: [(&[&str], &str, &str, &str); 4] = [
-        (&sqs_send, "SignatureDoesNotMatch", "InvalidClientTokenId", "MissingAuthenticationToken"),
+        (
+            &sqs_send,
+            "SignatureDoesNotMatch",
+            "InvalidClientTokenId",
+            "MissingAuthenticationToken",
+        ),
         (
             &ddb_put,
             "InvalidSignatureException",
@@ -342,8 +388,16 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
     ];
     for (args, wrong_secret, unknown_key, unsigned) in cases {
         let what = args[..2].join(" ");
-        assert_refused(aws(&stack, home, KEY, "not-the-secret", args), wrong_secret, &what);
-        assert_refused(aws(&stack, home, "AKIDUNKNOWN", SECRET, args), unknown_key, &what);
+        assert_refused(
+            aws(&stack, home, KEY, "not-the-secret", args),
+            wrong_secret,
+            &what,
+        );
+        assert_refused(
+            aws(&stack, home, "AKIDUNKNOWN", SECRET, args),
+            unknown_key,
+            &what,
+        );
         let mut no_sign = args.to_vec();
         no_sign.push("--no-sign-request");
         assert_refused(aws(&stack, home, KEY, SECRET, &no_sign), unsigned, &what);
@@ -351,7 +405,10 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
 
     // boto3: presigned URL, tampered body, expired date.
     let out = boto3(&stack, home, BOTO3_SCRIPT);
-    assert_eq!(out["ok_queue_url"], stack.queue_url("dev-data-processing-dlq"));
+    assert_eq!(
+        out["ok_queue_url"],
+        stack.queue_url("dev-data-processing-dlq")
+    );
     assert_eq!(out["ok_executions"], 3, "{out}");
     assert_eq!(out["presigned_status"], 200, "{out}");
     assert_eq!(
@@ -360,7 +417,10 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
         "{out}"
     );
     assert_eq!(out["tampered_body_sqs"], "SignatureDoesNotMatch", "{out}");
-    assert_eq!(out["tampered_body_ddb"], "InvalidSignatureException", "{out}");
+    assert_eq!(
+        out["tampered_body_ddb"], "InvalidSignatureException",
+        "{out}"
+    );
     assert_eq!(out["expired_sqs"], "SignatureDoesNotMatch", "{out}");
     assert_eq!(out["expired_ddb"], "InvalidSignatureException", "{out}");
     assert_eq!(out["expired_lambda"], "InvalidSignatureException", "{out}");
@@ -375,7 +435,12 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
             ("Host", &host),
             ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
             ("X-Amz-Date", "20240101T000000Z"),
-            ("Authorization", &format!("AWS4-HMAC-SHA256 Credential={KEY}/20240101/us-east-1/dynamodb/aws4_request")),
+            (
+                "Authorization",
+                &format!(
+                    "AWS4-HMAC-SHA256 Credential={KEY}/20240101/us-east-1/dynamodb/aws4_request"
+                ),
+            ),
         ],
         "{}",
     );
@@ -385,7 +450,10 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
         "com.amazon.coral.service#IncompleteSignatureException"
     );
     // /health stays open.
-    assert_eq!(send(&stack.endpoint, "GET", "/health", &[("Host", &host)], "").status, 200);
+    assert_eq!(
+        send(&stack.endpoint, "GET", "/health", &[("Host", &host)], "").status,
+        200
+    );
 
     // Nothing the refused requests asked for happened.
     std::thread::sleep(Duration::from_millis(500));
@@ -393,9 +461,15 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
 
     let (status, stdout, stderr) = stack.stop("TERM");
     assert!(status.success(), "{stderr}");
-    assert!(stderr.contains("InvalidSignatureException"), "refusals are logged:\n{stderr}");
+    assert!(
+        stderr.contains("InvalidSignatureException"),
+        "refusals are logged:\n{stderr}"
+    );
     for (name, text) in [("stdout", &stdout), ("logs", &stderr)] {
         assert!(!text.contains(SECRET), "the secret is in the {name}");
-        assert!(!text.contains("s3cr3t"), "part of the secret is in the {name}");
+        assert!(
+            !text.contains("s3cr3t"),
+            "part of the secret is in the {name}"
+        );
     }
 }

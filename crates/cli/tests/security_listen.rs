@@ -21,8 +21,7 @@ fn up_output(args: &[&str]) -> (bool, String) {
         .unwrap();
     (
         out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
     )
 }
 
@@ -55,7 +54,12 @@ fn insecure_no_auth_starts_with_a_warning_and_credentials_start_without_one() {
 
     let (mut child, stdout, _) = spawn_up_on(
         &dir.path().join("signed"),
-        &["--listen", "0.0.0.0:0", "--credentials", "AKIDLISTEN:listen-s3cret"],
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--credentials",
+            "AKIDLISTEN:listen-s3cret",
+        ],
     );
     wait_until(std::time::Duration::from_secs(60), "the banner", || {
         banner_endpoint(&stdout.lock().unwrap()).is_some()
@@ -121,7 +125,15 @@ fn bad_credentials_are_refused_without_echoing_them() {
         (vec!["--credentials", "no-colon-s3cret"], None),
         (vec!["--credentials", "bad key:s3cret"], None),
         (vec![], Some("AKID:s3cret with space")),
-        (vec!["--credentials", "AKID:s3cret", "--credentials-file", "/nonexistent"], None),
+        (
+            vec![
+                "--credentials",
+                "AKID:s3cret",
+                "--credentials-file",
+                "/nonexistent",
+            ],
+            None,
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(common::BIN);
@@ -138,6 +150,9 @@ fn bad_credentials_are_refused_without_echoing_them() {
             + &String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?}: {text}");
         assert!(text.contains("credentials"), "{args:?}: {text}");
-        assert!(!text.contains("s3cret"), "{args:?} echoes the secret: {text}");
+        assert!(
+            !text.contains("s3cret"),
+            "{args:?} echoes the secret: {text}"
+        );
     }
 }

@@ -32,8 +32,9 @@ fn closed_by_server(stream: &mut TcpStream, wait: Duration) -> bool {
         match stream.read(&mut buf) {
             Ok(0) => return true,
             Ok(_) => continue, // a 408 answer may come before the close
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
-                || e.kind() == std::io::ErrorKind::TimedOut =>
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
             {
                 return false
             }
@@ -70,7 +71,11 @@ fn half_sent_heads_are_closed_after_the_timeout_and_the_stack_keeps_serving() {
             started.elapsed()
         );
     }
-    assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     let (status, body) = aws_json(
         &stack.endpoint,
         "AmazonSQS.ListQueues",
@@ -93,7 +98,11 @@ fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     let idle = Instant::now();
     assert!(closed_by_server(&mut s, Duration::from_secs(6)));
-    assert!(idle.elapsed() >= Duration::from_millis(1500), "{:?}", idle.elapsed());
+    assert!(
+        idle.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        idle.elapsed()
+    );
 }
 
 #[test]
@@ -118,6 +127,11 @@ fn max_connections_caps_open_connections_and_serving_resumes_when_they_time_out(
     );
     assert!(waited < Duration::from_secs(8), "{waited:?}");
     wait_until(Duration::from_secs(5), "an SQS answer", || {
-        aws_json(&stack.endpoint, "AmazonSQS.ListQueues", &serde_json::json!({})).0 == 200
+        aws_json(
+            &stack.endpoint,
+            "AmazonSQS.ListQueues",
+            &serde_json::json!({}),
+        )
+        .0 == 200
     });
 }

@@ -104,7 +104,9 @@ pub async fn serve(
     }
     drop(listener);
     // Every connection holds a permit until it is closed.
-    let _ = permits.acquire_many(u32::try_from(max).unwrap_or(u32::MAX)).await;
+    let _ = permits
+        .acquire_many(u32::try_from(max).unwrap_or(u32::MAX))
+        .await;
     Ok(())
 }
 

@@ -87,7 +87,13 @@ mod tests {
 
     #[test]
     fn errors_and_debug_never_show_the_secret() {
-        for bad in ["nocolon-s3cr3t", ":s3cr3t", "bad key:s3cr3t", "k:", "k:s3 cr3t"] {
+        for bad in [
+            "nocolon-s3cr3t",
+            ":s3cr3t",
+            "bad key:s3cr3t",
+            "k:",
+            "k:s3 cr3t",
+        ] {
             let e = Credentials::parse(bad).unwrap_err().to_string();
             assert!(!e.contains("s3cr3t"), "{bad:?} → {e}");
         }

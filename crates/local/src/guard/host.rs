@@ -39,7 +39,7 @@ pub fn host_allowed(host: &str, listen: SocketAddr, allow_hosts: &[String]) -> b
     let Some(name) = name_of(host) else {
         return false;
     };
-    if name == "localhost" || allow_hosts.iter().any(|h| *h == name) {
+    if name == "localhost" || allow_hosts.contains(&name) {
         return true;
     }
     match name.parse::<IpAddr>() {
@@ -66,9 +66,11 @@ pub fn parse_allow_host(value: &str) -> Result<String, String> {
     let is_ip = name.parse::<IpAddr>().is_ok();
     let is_dns = !name.is_empty()
         && name.len() <= 253
-        && name
-            .split('.')
-            .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
     if is_ip || is_dns {
         Ok(name)
     } else {

@@ -105,7 +105,9 @@ async fn admit(guard: &Guard, request: Request, protocol: Protocol) -> Result<Re
     let limit = match protocol {
         Protocol::Lambda => durapipe_durable::MAX_BODY_BYTES,
         Protocol::Sqs | Protocol::DynamoDb => config.aws_json_max_bytes,
-        Protocol::Other => config.aws_json_max_bytes.max(durapipe_durable::MAX_BODY_BYTES),
+        Protocol::Other => config
+            .aws_json_max_bytes
+            .max(durapipe_durable::MAX_BODY_BYTES),
     };
     let (parts, body) = request.into_parts();
     let declared = parts
@@ -116,13 +118,12 @@ async fn admit(guard: &Guard, request: Request, protocol: Protocol) -> Result<Re
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(Refusal::TooLarge(limit));
     }
-    let bytes = match tokio::time::timeout(config.body_timeout, axum::body::to_bytes(body, limit))
-        .await
-    {
-        Err(_) => return Err(Refusal::BodyTimeout(config.body_timeout.as_secs())),
-        Ok(Err(_)) => return Err(Refusal::TooLarge(limit)),
-        Ok(Ok(bytes)) => bytes,
-    };
+    let bytes =
+        match tokio::time::timeout(config.body_timeout, axum::body::to_bytes(body, limit)).await {
+            Err(_) => return Err(Refusal::BodyTimeout(config.body_timeout.as_secs())),
+            Ok(Err(_)) => return Err(Refusal::TooLarge(limit)),
+            Ok(Ok(bytes)) => bytes,
+        };
     if let Some(credentials) = &config.credentials {
         verify(
             &SignedRequest {

@@ -61,7 +61,7 @@ pub fn check(request: BrowserHeaders<'_>, allowed: &[String]) -> Result<(), Stri
         let same_origin = request
             .host
             .is_some_and(|h| origin == format!("http://{}", h.trim().to_ascii_lowercase()));
-        if same_origin || allowed.iter().any(|a| *a == origin) {
+        if same_origin || allowed.contains(&origin) {
             return Ok(());
         }
         return Err(format!(
@@ -164,7 +164,11 @@ mod tests {
         let extra = vec!["http://localhost:3000".to_owned()];
         let allowed = allowed_origins("127.0.0.1:4577".parse().unwrap(), &extra);
         let host = Some("127.0.0.1:4577");
-        for origin in ["http://127.0.0.1:4577", "http://localhost:4577", "http://localhost:3000"] {
+        for origin in [
+            "http://127.0.0.1:4577",
+            "http://localhost:4577",
+            "http://localhost:3000",
+        ] {
             assert!(check(request(Some(origin), Some("cross-site"), host), &allowed).is_ok());
         }
         assert!(check(request(None, None, host), &allowed).is_ok());
@@ -186,7 +190,14 @@ mod tests {
         );
         assert!(parse_allow_origin("https://console.example").is_ok());
         assert!(parse_allow_origin("http://[::1]:3000").is_ok());
-        for bad in ["localhost:3000", "http://x/", "null", "*", "ftp://x", "http://x:99999"] {
+        for bad in [
+            "localhost:3000",
+            "http://x/",
+            "null",
+            "*",
+            "ftp://x",
+            "http://x:99999",
+        ] {
             assert!(parse_allow_origin(bad).is_err(), "{bad}");
         }
     }

@@ -60,7 +60,12 @@ impl Refusal {
     fn codes(&self) -> (&'static str, &'static str, StatusCode, StatusCode) {
         use StatusCode as S;
         match self {
-            Self::Forbidden(_) => ("AccessDeniedException", "AccessDenied", S::FORBIDDEN, S::FORBIDDEN),
+            Self::Forbidden(_) => (
+                "AccessDeniedException",
+                "AccessDenied",
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+            ),
             Self::Auth(AuthError::Missing) => (
                 "MissingAuthenticationTokenException",
                 "MissingAuthenticationToken",
@@ -85,8 +90,18 @@ impl Refusal {
                 S::BAD_REQUEST,
                 S::FORBIDDEN,
             ),
-            Self::TooLarge(_) => ("RequestEntityTooLargeException", "RequestTooLarge", S::PAYLOAD_TOO_LARGE, S::PAYLOAD_TOO_LARGE),
-            Self::BodyTimeout(_) => ("RequestTimeoutException", "RequestTimeout", S::REQUEST_TIMEOUT, S::REQUEST_TIMEOUT),
+            Self::TooLarge(_) => (
+                "RequestEntityTooLargeException",
+                "RequestTooLarge",
+                S::PAYLOAD_TOO_LARGE,
+                S::PAYLOAD_TOO_LARGE,
+            ),
+            Self::BodyTimeout(_) => (
+                "RequestTimeoutException",
+                "RequestTimeout",
+                S::REQUEST_TIMEOUT,
+                S::REQUEST_TIMEOUT,
+            ),
         }
     }
 
@@ -133,6 +148,9 @@ impl Refusal {
                 response
                     .headers_mut()
                     .insert("x-amzn-errortype", HeaderValue::from_static(code));
+                if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+                    response.headers_mut().insert("x-amzn-requestid", id);
+                }
                 response
             }
             (_, Self::TooLarge(limit)) => WireError::too_large(*limit).into_response(),
@@ -144,7 +162,11 @@ impl Refusal {
             }
             .into_response(),
             (Protocol::DynamoDb | Protocol::Other, _) => WireError {
-                status: if protocol == Protocol::DynamoDb { ddb_status } else { status },
+                status: if protocol == Protocol::DynamoDb {
+                    ddb_status
+                } else {
+                    status
+                },
                 error_type: format!("com.amazon.coral.service#{code}"),
                 message,
                 query_error: None,

@@ -463,7 +463,9 @@ fn normalize_path(path: &str) -> String {
 fn uri_encode(text: &str, slash: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (!slash && b == b'/')
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (!slash && b == b'/')
         {
             out.push(char::from(b));
         } else {

@@ -129,8 +129,14 @@ fn what_aws_sigv4_signs_in_the_header_passes() {
     assert_eq!(sqs_post().verify(&creds(), signed_at()), Ok(()));
     // A clock 14 minutes off either way is within AWS's skew.
     let r = sqs_post();
-    assert_eq!(r.verify(&creds(), signed_at() + Duration::from_secs(14 * 60)), Ok(()));
-    assert_eq!(r.verify(&creds(), signed_at() - Duration::from_secs(14 * 60)), Ok(()));
+    assert_eq!(
+        r.verify(&creds(), signed_at() + Duration::from_secs(14 * 60)),
+        Ok(())
+    );
+    assert_eq!(
+        r.verify(&creds(), signed_at() - Duration::from_secs(14 * 60)),
+        Ok(())
+    );
 }
 
 #[test]
@@ -144,23 +150,42 @@ fn an_encoded_arn_path_and_a_query_pass_in_both_forms() {
 
 #[test]
 fn a_wrong_secret_a_tampered_body_or_target_fail_as_invalid_signature() {
-    let wrong = signed("POST", "/", &[TARGET], BODY, "another-secret", SignatureLocation::Headers);
-    assert!(matches!(wrong.verify(&creds(), signed_at()), Err(AuthError::Invalid(_))));
+    let wrong = signed(
+        "POST",
+        "/",
+        &[TARGET],
+        BODY,
+        "another-secret",
+        SignatureLocation::Headers,
+    );
+    assert!(matches!(
+        wrong.verify(&creds(), signed_at()),
+        Err(AuthError::Invalid(_))
+    ));
 
     let mut body = sqs_post();
     body.body = br#"{"QueueUrl":"q","MessageBody":"EVIL"}"#.to_vec();
-    assert!(matches!(body.verify(&creds(), signed_at()), Err(AuthError::Invalid(_))));
+    assert!(matches!(
+        body.verify(&creds(), signed_at()),
+        Err(AuthError::Invalid(_))
+    ));
 
     let mut target = sqs_post();
     target.headers.insert(
         "x-amz-target",
         HeaderValue::from_static("AmazonSQS.DeleteQueue"),
     );
-    assert!(matches!(target.verify(&creds(), signed_at()), Err(AuthError::Invalid(_))));
+    assert!(matches!(
+        target.verify(&creds(), signed_at()),
+        Err(AuthError::Invalid(_))
+    ));
 
     let mut path = sqs_post();
     path.uri = "/other".into();
-    assert!(matches!(path.verify(&creds(), signed_at()), Err(AuthError::Invalid(_))));
+    assert!(matches!(
+        path.verify(&creds(), signed_at()),
+        Err(AuthError::Invalid(_))
+    ));
 }
 
 #[test]
@@ -170,15 +195,31 @@ fn dates_outside_the_skew_or_the_expiry_fail_as_invalid_signature() {
     let Err(AuthError::Invalid(message)) = r.verify(&creds(), late) else {
         panic!("accepted a 16-minute-old signature");
     };
-    assert!(message.starts_with("Signature expired: 20240501T120000Z"), "{message}");
+    assert!(
+        message.starts_with("Signature expired: 20240501T120000Z"),
+        "{message}"
+    );
     let early = signed_at() - Duration::from_secs(16 * 60);
     let Err(AuthError::Invalid(message)) = r.verify(&creds(), early) else {
         panic!("accepted a signature from the future");
     };
-    assert!(message.starts_with("Signature not yet current"), "{message}");
+    assert!(
+        message.starts_with("Signature not yet current"),
+        "{message}"
+    );
 
-    let presigned = signed("GET", "/health", &[], b"", SECRET, SignatureLocation::QueryParams);
-    assert_eq!(presigned.verify(&creds(), signed_at() + Duration::from_secs(299)), Ok(()));
+    let presigned = signed(
+        "GET",
+        "/health",
+        &[],
+        b"",
+        SECRET,
+        SignatureLocation::QueryParams,
+    );
+    assert_eq!(
+        presigned.verify(&creds(), signed_at() + Duration::from_secs(299)),
+        Ok(())
+    );
     assert!(matches!(
         presigned.verify(&creds(), signed_at() + Duration::from_secs(301)),
         Err(AuthError::Invalid(m)) if m.starts_with("Signature expired")
@@ -188,17 +229,26 @@ fn dates_outside_the_skew_or_the_expiry_fail_as_invalid_signature() {
 #[test]
 fn unknown_keys_session_tokens_and_missing_or_malformed_signatures() {
     let other = Credentials::parse(&format!("OTHERKEY:{SECRET}")).unwrap();
-    assert_eq!(sqs_post().verify(&other, signed_at()), Err(AuthError::UnknownKey));
+    assert_eq!(
+        sqs_post().verify(&other, signed_at()),
+        Err(AuthError::UnknownKey)
+    );
 
     let mut token = sqs_post();
     token
         .headers
         .insert("x-amz-security-token", HeaderValue::from_static("t"));
-    assert_eq!(token.verify(&creds(), signed_at()), Err(AuthError::UnknownKey));
+    assert_eq!(
+        token.verify(&creds(), signed_at()),
+        Err(AuthError::UnknownKey)
+    );
 
     let mut unsigned = sqs_post();
     unsigned.headers.remove("authorization");
-    assert_eq!(unsigned.verify(&creds(), signed_at()), Err(AuthError::Missing));
+    assert_eq!(
+        unsigned.verify(&creds(), signed_at()),
+        Err(AuthError::Missing)
+    );
 
     for bad in [
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240501/us-east-1/sqs/aws4_request",
@@ -218,7 +268,10 @@ fn unknown_keys_session_tokens_and_missing_or_malformed_signatures() {
 
     let mut both = sqs_post();
     both.uri = "/?X-Amz-Algorithm=AWS4-HMAC-SHA256".into();
-    assert!(matches!(both.verify(&creds(), signed_at()), Err(AuthError::Incomplete(_))));
+    assert!(matches!(
+        both.verify(&creds(), signed_at()),
+        Err(AuthError::Incomplete(_))
+    ));
 }
 
 #[test]

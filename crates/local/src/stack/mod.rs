@@ -24,9 +24,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::dynamodb::{TableDefinition, Tables};
+use crate::esm::{EsmConfig, EsmStats, EventSourceMapping};
 use crate::guard::{Credentials, GuardConfig};
 use crate::server::{ConnectionLimits, MAX_MAX_CONNECTIONS};
-use crate::esm::{EsmConfig, EsmStats, EventSourceMapping};
 use crate::sqs::{queue_arn, queue_url, QueueConfig, Queues};
 use crate::{AwsEndpoints, SystemClock};
 
@@ -311,7 +311,9 @@ impl Stack {
                 SdkTransport::InProcess => service.in_process_client(),
                 SdkTransport::Loopback => match &config.security.credentials {
                     None => durapipe_durable::lambda_client(&format!("http://{addr}")),
-                    Some(credentials) => signed_lambda_client(&format!("http://{addr}"), credentials),
+                    Some(credentials) => {
+                        signed_lambda_client(&format!("http://{addr}"), credentials)
+                    }
                 },
             },
         )?;
@@ -551,7 +553,9 @@ fn is_loopback(ip: std::net::IpAddr) -> bool {
 /// `--allow-origin` values normalized.
 fn validate_security(config: &StackConfig) -> Result<(Vec<String>, Vec<String>), StackError> {
     let security = &config.security;
-    if security.credentials.is_none() && !security.insecure_no_auth && !is_loopback(config.listen.ip())
+    if security.credentials.is_none()
+        && !security.insecure_no_auth
+        && !is_loopback(config.listen.ip())
     {
         return Err(StackError::Config(format!(
             "--listen {} is not a loopback address: anyone on the network could call every \
@@ -573,9 +577,7 @@ fn validate_security(config: &StackConfig) -> Result<(Vec<String>, Vec<String>),
         ("--body-timeout", limits.body_timeout),
     ] {
         if value < Duration::from_secs(1) || value > Duration::from_secs(3600) {
-            return Err(StackError::Config(format!(
-                "{flag} must be 1-3600 seconds"
-            )));
+            return Err(StackError::Config(format!("{flag} must be 1-3600 seconds")));
         }
     }
     let hosts = security
