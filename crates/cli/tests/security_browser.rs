@@ -329,3 +329,77 @@ fn bad_allow_values_stop_the_start_with_a_message_naming_the_flag() {
         assert!(stderr.contains(flag), "{flag}: {stderr}");
     }
 }
+
+/// The same refusals on a stack listening on the IPv6 loopback address, reached as `[::1]`.
+#[test]
+fn a_stack_on_the_ipv6_loopback_refuses_foreign_origins_and_hosts() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["up", "--listen", "[::1]:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["--batching-window", "0"])
+        .env_remove("DURAPIPE_CREDENTIALS")
+        .env_remove("DURAPIPE_CREDENTIALS_FILE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let endpoint = loop {
+        let line = lines.next().expect("durapipe up exited early").unwrap();
+        if let Some(e) = common::banner_endpoint(&line) {
+            break e;
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    assert!(endpoint.starts_with("http://[::1]:"), "{endpoint}");
+    let host = host_of(&endpoint).to_owned();
+    let port = host.rsplit(':').next().unwrap().to_owned();
+    let list = "/2025-12-01/functions/dev-orchestrator/durable-executions";
+    let executions = |answer: &Answer| answer.json()["DurableExecutions"].as_array().map(Vec::len);
+
+    for (what, headers) in [
+        (
+            "the issue's curl",
+            vec![
+                ("Host", format!("attacker.example:{port}")),
+                ("Content-Type", "text/plain".to_owned()),
+                ("Origin", "http://evil.example".to_owned()),
+            ],
+        ),
+        (
+            "a foreign Origin",
+            vec![
+                ("Host", host.clone()),
+                ("Origin", "http://evil.example".to_owned()),
+            ],
+        ),
+        (
+            "a cross-site fetch",
+            vec![
+                ("Host", host.clone()),
+                ("Sec-Fetch-Site", "cross-site".to_owned()),
+            ],
+        ),
+        (
+            "a rebinding Host",
+            vec![("Host", format!("localhost.attacker.example:{port}"))],
+        ),
+    ] {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_refused(&send(&endpoint, "POST", INVOKE, &headers, EVIL_EVENT), what);
+    }
+    // The stack's own IPv6 origin passes, and nothing ran before.
+    let own = send(
+        &endpoint,
+        "GET",
+        list,
+        &[("Host", &host), ("Origin", &format!("http://[::1]:{port}"))],
+        "",
+    );
+    assert_eq!(own.status, 200, "{own:?}");
+    assert_eq!(executions(&own), Some(0), "{own:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -473,3 +473,41 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
         );
     }
 }
+
+/// With `--sdk-transport loopback` the orchestrator's SDK calls the stack over TCP like any
+/// client, so it must sign with the stack's credentials: a message still goes all the way.
+#[test]
+fn the_loopback_sdk_transport_signs_with_the_stack_s_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = format!("{KEY}:{SECRET}");
+    let stack = up(
+        &dir.path().join("data"),
+        &[
+            "--credentials",
+            &credentials,
+            "--sdk-transport",
+            "loopback",
+            "--batching-window",
+            "0",
+        ],
+    );
+    let cli = |args: &[&str]| {
+        Command::new(common::BIN)
+            .args(args)
+            .args(["--endpoint", &stack.endpoint, "--credentials", &credentials])
+            .env_remove("DURAPIPE_ENDPOINT")
+            .output()
+            .unwrap()
+    };
+    let sent = cli(&["send", SEED]);
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    wait_until(Duration::from_secs(30), "the item stored", || {
+        String::from_utf8_lossy(&cli(&["scan"]).stdout).contains("TEST.CSV")
+    });
+    let executions = String::from_utf8_lossy(&cli(&["executions"]).stdout).into_owned();
+    assert!(executions.contains("SUCCEEDED"), "{executions}");
+}

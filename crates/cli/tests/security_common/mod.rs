@@ -78,9 +78,8 @@ pub fn host_of(endpoint: &str) -> &str {
     endpoint.trim_start_matches("http://")
 }
 
-/// What the stack holds, read through its own APIs with `sign` applied to each request's
-/// headers (identity for an open stack): (visible + in-flight messages of the queue and the
-/// DLQ, table items, executions).
+/// What the stack holds, read through its own APIs with `aws` (the AWS CLI, signing as the
+/// stack needs): (messages of the queue, messages of the DLQ, table items, executions).
 pub fn state_of(stack_endpoint: &str, aws: impl Fn(&[&str]) -> Value) -> (u64, u64, usize, usize) {
     let depth = |name: &str| {
         let url = format!("{stack_endpoint}/000000000000/{name}");
