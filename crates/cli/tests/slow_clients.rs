@@ -135,3 +135,30 @@ fn max_connections_caps_open_connections_and_serving_resumes_when_they_time_out(
         .0 == 200
     });
 }
+
+#[test]
+fn a_body_that_does_not_arrive_in_time_is_answered_408_and_the_connection_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = up(&dir.path().join("data"), &["--body-timeout", "2"]);
+    let addr = stack.endpoint.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    let sent = Instant::now();
+    s.write_all(
+        format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AmazonSQS.ListQueues\r\n\
+             Content-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n{{"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("RequestTimeoutException"), "{answer}");
+    let waited = sent.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(8),
+        "{waited:?}"
+    );
+}

@@ -25,7 +25,9 @@ use axum::Router;
 
 pub use credentials::{Credentials, CredentialsError};
 pub use host::{host_allowed, parse_allow_host};
-pub use origin::{allowed_origins, parse_allow_origin, stack_origins};
+pub use origin::{
+    allowed_origins, check as check_origin, parse_allow_origin, stack_origins, BrowserHeaders,
+};
 pub use refusal::{Protocol, Refusal};
 pub use sigv4::{verify, AuthError, SignedRequest};
 
