@@ -46,11 +46,11 @@ fn closed_by_server(stream: &mut TcpStream, wait: Duration) -> bool {
 #[test]
 fn half_sent_heads_are_closed_after_the_timeout_and_the_stack_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
-    let stack = up(&dir.path().join("data"), &["--header-timeout", "3"]);
+    let stack = up(&dir.path().join("data"), &["--header-timeout", "6"]);
     let started = Instant::now();
     let mut slow = half_sent(&stack.endpoint, 300);
 
-    // Meanwhile: /health and an SQS call are answered at once.
+    // Meanwhile (well before the 6 s timeout): /health and an SQS call are answered.
     let t = Instant::now();
     assert_eq!(
         http(&stack.endpoint, "GET", "/health", &[], "").map(|r| r.0),
@@ -58,13 +58,13 @@ fn half_sent_heads_are_closed_after_the_timeout_and_the_stack_keeps_serving() {
     );
     send_to(&stack.endpoint, "dev-data-processing-dlq", "still serving");
     assert_eq!(queue_depth(&stack.endpoint, "dev-data-processing-dlq").0, 1);
-    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
 
     // Nothing is closed well before the timeout...
     assert!(!closed_by_server(&mut slow[0], Duration::from_millis(500)));
     // ...and every one is closed soon after it.
     for (i, s) in slow.iter_mut().enumerate() {
-        let left = Duration::from_secs(10).saturating_sub(started.elapsed());
+        let left = Duration::from_secs(15).saturating_sub(started.elapsed());
         assert!(
             closed_by_server(s, left.max(Duration::from_millis(10))),
             "connection {i} still open {:?} after it was opened",
@@ -72,7 +72,7 @@ fn half_sent_heads_are_closed_after_the_timeout_and_the_stack_keeps_serving() {
         );
     }
     assert!(
-        started.elapsed() >= Duration::from_secs(2),
+        started.elapsed() >= Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
