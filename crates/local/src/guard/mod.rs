@@ -4,7 +4,7 @@
 //! `GET /health` skips all of it (it reveals nothing; probes need it).
 //!
 //! Each refusal is answered in the wire format of the API the request was for
-//! ([`refusal::Protocol`]) and logged at `warn` with its code, never with a secret.
+//! ([`Protocol`]) and logged at `warn` with its code, never with a secret.
 
 mod credentials;
 mod host;
