@@ -2,6 +2,7 @@
 //! the README rely on them.
 
 use clap::{Args, Parser, Subcommand};
+use durapipe_local::guard::Credentials;
 
 /// Default address of a local stack.
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4577";
@@ -83,6 +84,92 @@ pub struct UpArgs {
     /// After start-up, send the original pattern's test message and print the stored item.
     #[arg(long)]
     pub demo: bool,
+    /// Require every request (but GET /health) to be signed with these credentials.
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+    /// Accept unsigned requests on a non-loopback --listen address (anyone who can reach it
+    /// can then call every endpoint).
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+    /// Another host name accepted in the Host header (besides localhost, loopback addresses and
+    /// the listen address); repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
+    /// Another web origin (scheme://host[:port]) whose browser requests are accepted (besides
+    /// the stack's own pages); repeatable.
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Most connections open at once (more wait until one closes).
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers; also closes keep-alive
+    /// connections idle that long.
+    #[arg(long, default_value_t = 15)]
+    pub header_timeout: u64,
+    /// Seconds a client may take to send a request's body.
+    #[arg(long, default_value_t = 60)]
+    pub body_timeout: u64,
+}
+
+/// `--credentials` / `--credentials-file` (or their environment variables).
+#[derive(Clone, Args)]
+pub struct CredentialArgs {
+    /// AWS credentials ACCESS_KEY_ID:SECRET (prefer the environment variable or a file: a
+    /// command line is visible to other users of the machine).
+    #[arg(
+        long,
+        env = "DURAPIPE_CREDENTIALS",
+        hide_env_values = true,
+        value_name = "ACCESS_KEY_ID:SECRET"
+    )]
+    pub credentials: Option<String>,
+    /// A file holding ACCESS_KEY_ID:SECRET.
+    #[arg(long, env = "DURAPIPE_CREDENTIALS_FILE", value_name = "PATH")]
+    pub credentials_file: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for CredentialArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialArgs")
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "<redacted>"),
+            )
+            .field("credentials_file", &self.credentials_file)
+            .finish()
+    }
+}
+
+impl CredentialArgs {
+    /// The credentials given, if any. Errors never quote the secret.
+    pub fn load(&self) -> anyhow::Result<Option<Credentials>> {
+        let text = match (&self.credentials, &self.credentials_file) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "give --credentials (DURAPIPE_CREDENTIALS) or --credentials-file \
+                 (DURAPIPE_CREDENTIALS_FILE), not both"
+            ),
+            (Some(text), None) => text.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("--credentials-file {}: cannot read it: {e}", path.display())
+            })?,
+            (None, None) => return Ok(None),
+        };
+        let from = if self.credentials.is_some() {
+            "--credentials".to_owned()
+        } else {
+            format!("--credentials-file {}", self.credentials_file_name())
+        };
+        Credentials::parse(&text)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{from}: {e}"))
+    }
+
+    fn credentials_file_name(&self) -> String {
+        self.credentials_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    }
 }
 
 /// `durapipe bench`.
@@ -148,6 +235,10 @@ pub struct Target {
     /// Environment prefix of the resource names (`{environment}-data-processing-queue`, ...).
     #[arg(long, default_value = "dev")]
     pub environment: String,
+    /// The stack's credentials, if it requires signed requests (else AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY from the environment, if both are set).
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 }
 
 /// `durapipe send`.
@@ -198,6 +289,23 @@ pub enum DlqCommand {
 }
 
 impl Target {
+    /// The credentials to sign with: `--credentials`/`--credentials-file` (or their variables),
+    /// else the standard AWS variables, else none (any key works on an open loopback stack).
+    pub fn credentials(&self) -> anyhow::Result<Option<Credentials>> {
+        if let Some(c) = self.credentials.load()? {
+            return Ok(Some(c));
+        }
+        match (
+            std::env::var("AWS_ACCESS_KEY_ID"),
+            std::env::var("AWS_SECRET_ACCESS_KEY"),
+        ) {
+            (Ok(key), Ok(secret)) => Credentials::parse(&format!("{key}:{secret}"))
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: {e}")),
+            _ => Ok(None),
+        }
+    }
+
     /// The data-processing queue's name.
     pub fn queue_name(&self) -> String {
         format!("{}-data-processing-queue", self.environment)

@@ -38,6 +38,7 @@ pub use clock::{BoxFuture, Busy, Clock, ManualClock, SystemClock};
 pub use core::Outcome;
 pub use error::{ApiError, ErrorKind};
 pub use functions::{durable_fn, function_name_of, plain_fn, DurableFn, FunctionError, PlainFn};
+pub use http::MAX_BODY_BYTES;
 pub use model::{ErrorObject, ExecStatus};
 pub use retention::DEFAULT_RETENTION;
 pub use service::{Config, DurableService, StartOptions};

@@ -13,8 +13,13 @@
 //!   window, partial batch responses, whole-batch failures, concurrency, graceful stop —
 //!   delivering to any [`esm::BatchTarget`].
 //!
+//! - [`guard`]: the front door of the stack's listener — `Host` and browser (`Origin`) checks
+//!   and, with credentials, AWS Signature V4 verification — and [`server`]: the accept loop
+//!   with its connection cap and timeouts.
+//!
 //! Contracts:
-//! - Account `000000000000`, region `us-east-1`; request signatures are not checked.
+//! - Account `000000000000`, region `us-east-1`; request signatures are checked only when the
+//!   stack has credentials ([`guard`]), and then on every request but `GET /health`.
 //! - Anything acknowledged (a sent message, a put item, a delete) was committed first.
 //! - Bad input is answered with the AWS error code for it; nothing here panics on input.
 //! - Tables live in the shared database under the `sqs_` and `ddb_` prefixes and are created
@@ -39,7 +44,9 @@
 pub mod clock;
 pub mod dynamodb;
 pub mod esm;
+pub mod guard;
 mod http;
+pub mod server;
 pub mod sqs;
 pub mod stack;
 pub mod wire;

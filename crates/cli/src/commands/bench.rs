@@ -51,6 +51,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ])
         .args(["--sdk-transport", &args.sdk_transport])
         .env("DURAPIPE_LOG", "warn")
+        // The bench's stack is its own, on loopback, open: the user's credentials are not its.
+        .env_remove("DURAPIPE_CREDENTIALS")
+        .env_remove("DURAPIPE_CREDENTIALS_FILE")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -92,7 +95,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 async fn measure(args: &BenchArgs, endpoint: &str) -> anyhow::Result<Value> {
-    let config = aws::config(endpoint).await?;
+    let config = aws::config(endpoint, None).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     let url = aws::queue_url(&sqs, "dev-data-processing-queue").await?;

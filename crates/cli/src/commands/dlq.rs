@@ -39,7 +39,7 @@ async fn receive_all(
 }
 
 pub async fn list(target: &Target) -> anyhow::Result<()> {
-    let config = aws::config(&target.endpoint).await?;
+    let config = aws::target_config(target).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
     let url = aws::queue_url(&sqs, &target.dlq_name()).await?;
     let messages = receive_all(&sqs, &url, LIST_VISIBILITY_SECS).await?;
@@ -80,7 +80,7 @@ pub async fn list(target: &Target) -> anyhow::Result<()> {
 }
 
 pub async fn redrive(target: &Target) -> anyhow::Result<()> {
-    let config = aws::config(&target.endpoint).await?;
+    let config = aws::target_config(target).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
     let dlq = aws::queue_url(&sqs, &target.dlq_name()).await?;
     let queue = aws::queue_url(&sqs, &target.queue_name()).await?;

@@ -7,7 +7,7 @@ use crate::args::{ExecutionsArgs, HistoryArgs};
 use crate::aws;
 
 pub async fn list(args: ExecutionsArgs) -> anyhow::Result<()> {
-    let config = aws::config(&args.target.endpoint).await?;
+    let config = aws::target_config(&args.target).await?;
     let lambda = aws_sdk_lambda::Client::new(&config);
     let function = args.target.orchestrator_name();
     let mut request = lambda
@@ -46,7 +46,7 @@ pub async fn list(args: ExecutionsArgs) -> anyhow::Result<()> {
 }
 
 pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
-    let config = aws::config(&args.target.endpoint).await?;
+    let config = aws::target_config(&args.target).await?;
     let lambda = aws_sdk_lambda::Client::new(&config);
     let mut pages = lambda
         .get_durable_execution_history()

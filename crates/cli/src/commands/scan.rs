@@ -6,7 +6,7 @@ use crate::args::Target;
 use crate::aws;
 
 pub async fn run(target: &Target) -> anyhow::Result<()> {
-    let config = aws::config(&target.endpoint).await?;
+    let config = aws::target_config(target).await?;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     let table = target.table_name();
     let mut items = Vec::new();

@@ -13,7 +13,7 @@ use crate::aws;
 const BATCH: usize = 10;
 
 pub async fn run(args: SendArgs) -> anyhow::Result<()> {
-    let config = aws::config(&args.target.endpoint).await?;
+    let config = aws::target_config(&args.target).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
     let url = aws::queue_url(&sqs, &args.target.queue_name()).await?;
     match (&args.body, &args.file) {

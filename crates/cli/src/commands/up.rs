@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use durapipe_local::stack::{Stack, StackConfig, StackInfo};
+use durapipe_local::guard::Credentials;
+use durapipe_local::server::ConnectionLimits;
+use durapipe_local::stack::{SecurityConfig, Stack, StackConfig, StackInfo};
 
 use crate::args::UpArgs;
 use crate::aws;
@@ -15,6 +17,7 @@ const SEED_MESSAGE: &str = r#"{"data_source": "test.csv", "processing_type": "st
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     crate::logging::init(&args.log_format);
+    let credentials = args.credentials.load()?;
     let config = StackConfig {
         listen: args.listen,
         data_dir: args.data_dir,
@@ -28,11 +31,22 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         durability: args.durability,
         execution_retention: Duration::from_secs(args.execution_retention),
         sdk_transport: args.sdk_transport,
+        security: SecurityConfig {
+            credentials: credentials.clone(),
+            allow_hosts: args.allow_host,
+            allow_origins: args.allow_origin,
+            insecure_no_auth: args.insecure_no_auth,
+        },
+        limits: ConnectionLimits {
+            max_connections: args.max_connections,
+            header_timeout: Duration::from_secs(args.header_timeout),
+            body_timeout: Duration::from_secs(args.body_timeout),
+        },
     };
     let stack = Stack::start(config).await?;
     print_banner(stack.info());
     if args.demo {
-        if let Err(e) = demo(stack.info()).await {
+        if let Err(e) = demo(stack.info(), credentials.as_ref()).await {
             // Stop cleanly (in-flight work checkpoints) before reporting the failure.
             stack.shutdown(SHUTDOWN_GRACE).await;
             return Err(e);
@@ -59,8 +73,8 @@ fn print_banner(info: &StackInfo) {
   dlq        {dlq_url}
   table      {table}
   functions  {o}, {v}, {t}, {s}
-
-Try it (AWS CLI, any credentials):
+{security}
+Try it (AWS CLI, {which_credentials}):
   aws --endpoint-url {e} sqs send-message --queue-url {queue_url} \\
       --message-body '{{\"data_source\": \"test.csv\", \"processing_type\": \"standard\"}}'
   aws --endpoint-url {e} dynamodb scan --table-name {table} --query 'Items[*]'
@@ -69,6 +83,12 @@ or the CLI: durapipe send '<json>' | scan | executions | history <arn> | dlq lis
 
 Ctrl-C stops it cleanly.",
         db = info.database.display(),
+        security = security_lines(info),
+        which_credentials = if info.access_key_id.is_some() {
+            "with the stack's credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+        } else {
+            "any credentials"
+        },
         recovered = if info.recovered > 0 {
             format!(" (resumed {} running executions)", info.recovered)
         } else {
@@ -84,10 +104,25 @@ Ctrl-C stops it cleanly.",
     );
 }
 
+/// The banner's lines on who may call the stack (the access key id only, never the secret).
+fn security_lines(info: &StackInfo) -> String {
+    match (&info.access_key_id, info.unauthenticated_network) {
+        (Some(key), _) => format!(
+            "  security   requests must be signed (AWS Signature V4) with access key id {key}\n"
+        ),
+        (None, true) => format!(
+            "  WARNING    --insecure-no-auth: {} accepts unsigned requests from the network; \
+             anyone who can reach it can read and change every queue, table and execution\n",
+            info.addr
+        ),
+        (None, false) => String::new(),
+    }
+}
+
 /// Sends the seed message through the SQS endpoint and prints the stored item from the
 /// DynamoDB endpoint — the original pattern's test, end to end.
-async fn demo(info: &StackInfo) -> anyhow::Result<()> {
-    let config = aws::config(&info.endpoint).await?;
+async fn demo(info: &StackInfo, credentials: Option<&Credentials>) -> anyhow::Result<()> {
+    let config = aws::config(&info.endpoint, credentials).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     let sent = sqs

@@ -25,6 +25,8 @@ use tokio::sync::watch;
 
 use crate::dynamodb::{TableDefinition, Tables};
 use crate::esm::{EsmConfig, EsmStats, EventSourceMapping};
+use crate::guard::{Credentials, GuardConfig};
+use crate::server::{ConnectionLimits, MAX_MAX_CONNECTIONS};
 use crate::sqs::{queue_arn, queue_url, QueueConfig, Queues};
 use crate::{AwsEndpoints, SystemClock};
 
@@ -60,6 +62,24 @@ pub struct StackConfig {
     pub execution_retention: Duration,
     /// How the durable SDK inside the orchestrator reaches the service.
     pub sdk_transport: SdkTransport,
+    /// Who may call the endpoints.
+    pub security: SecurityConfig,
+    /// Connection cap and timeouts.
+    pub limits: ConnectionLimits,
+}
+
+/// Who may call the stack's endpoints (see [`crate::guard`]).
+#[derive(Debug, Clone, Default)]
+pub struct SecurityConfig {
+    /// With `Some`, every request (but `GET /health`) must carry a valid AWS Signature V4
+    /// for these credentials.
+    pub credentials: Option<Credentials>,
+    /// `--allow-host` values: more names accepted in `Host`.
+    pub allow_hosts: Vec<String>,
+    /// `--allow-origin` values: more web origins whose requests are accepted.
+    pub allow_origins: Vec<String>,
+    /// `--insecure-no-auth`: allow a non-loopback listen address without credentials.
+    pub insecure_no_auth: bool,
 }
 
 /// How the durable SDK's Lambda client (checkpoint and state calls) reaches the service.
@@ -119,6 +139,8 @@ impl Default for StackConfig {
             durability: Durability::Full,
             execution_retention: durapipe_durable::DEFAULT_RETENTION,
             sdk_transport: SdkTransport::InProcess,
+            security: SecurityConfig::default(),
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -199,6 +221,10 @@ pub struct StackInfo {
     pub database: PathBuf,
     /// Executions resumed from a previous run.
     pub recovered: usize,
+    /// The access key id requests must be signed with, if the stack has credentials.
+    pub access_key_id: Option<String>,
+    /// Listening beyond loopback without credentials (`--insecure-no-auth`).
+    pub unauthenticated_network: bool,
 }
 
 /// A running stack; [`Stack::shutdown`] stops it cleanly.
@@ -220,6 +246,7 @@ impl Stack {
     /// [`StackError`] naming what failed; nothing keeps running after an error.
     pub async fn start(config: StackConfig) -> Result<Self, StackError> {
         validate(&config)?;
+        let (allow_hosts, allow_origins) = validate_security(&config)?;
         let lock = lock_data_dir(&config.data_dir)?;
         let database = config.data_dir.join("durapipe.db");
         let db = Database::open(
@@ -282,9 +309,12 @@ impl Stack {
             &table,
             match config.sdk_transport {
                 SdkTransport::InProcess => service.in_process_client(),
-                SdkTransport::Loopback => {
-                    durapipe_durable::lambda_client(&format!("http://{addr}"))
-                }
+                SdkTransport::Loopback => match &config.security.credentials {
+                    None => durapipe_durable::lambda_client(&format!("http://{addr}")),
+                    Some(credentials) => {
+                        signed_lambda_client(&format!("http://{addr}"), credentials)
+                    }
+                },
             },
         )?;
 
@@ -296,14 +326,24 @@ impl Stack {
                 "/_durapipe/stats",
                 get(stats_handler(db.clone(), service.clone())),
             );
-        let (stop_http, mut stopped) = watch::channel(false);
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                })
-                .await
-        });
+        let router = crate::guard::protect(
+            router,
+            GuardConfig {
+                addr,
+                allow_hosts,
+                allow_origins,
+                credentials: config.security.credentials.clone(),
+                body_timeout: config.limits.body_timeout,
+                aws_json_max_bytes: crate::DEFAULT_MAX_REQUEST_BYTES,
+            },
+        );
+        let (stop_http, stopped) = watch::channel(false);
+        let server = tokio::spawn(crate::server::serve(
+            listener,
+            router,
+            config.limits,
+            stopped,
+        ));
 
         let recovered = service.recover().await.map_err(StackError::start)?;
         let requeued = queues
@@ -344,6 +384,13 @@ impl Stack {
             functions,
             database,
             recovered,
+            access_key_id: config
+                .security
+                .credentials
+                .as_ref()
+                .map(|c| c.access_key_id().to_owned()),
+            unauthenticated_network: config.security.credentials.is_none()
+                && !is_loopback(addr.ip()),
         };
         Ok(Self {
             info,
@@ -496,6 +543,75 @@ fn validate(config: &StackConfig) -> Result<(), StackError> {
         ));
     }
     Ok(())
+}
+
+fn is_loopback(ip: std::net::IpAddr) -> bool {
+    ip.to_canonical().is_loopback()
+}
+
+/// Checks the security settings and the connection limits; returns the `--allow-host` and
+/// `--allow-origin` values normalized.
+fn validate_security(config: &StackConfig) -> Result<(Vec<String>, Vec<String>), StackError> {
+    let security = &config.security;
+    if security.credentials.is_none()
+        && !security.insecure_no_auth
+        && !is_loopback(config.listen.ip())
+    {
+        return Err(StackError::Config(format!(
+            "--listen {} is not a loopback address: anyone on the network could call every \
+             endpoint. Give --credentials ACCESS_KEY_ID:SECRET (or DURAPIPE_CREDENTIALS, or \
+             --credentials-file) so that requests must be signed, or --insecure-no-auth to \
+             accept unsigned requests from the network anyway",
+            config.listen
+        )));
+    }
+    let limits = &config.limits;
+    if !(1..=MAX_MAX_CONNECTIONS).contains(&limits.max_connections) {
+        return Err(StackError::Config(format!(
+            "--max-connections must be 1-{MAX_MAX_CONNECTIONS}, got {}",
+            limits.max_connections
+        )));
+    }
+    for (flag, value) in [
+        ("--header-timeout", limits.header_timeout),
+        ("--body-timeout", limits.body_timeout),
+    ] {
+        if value < Duration::from_secs(1) || value > Duration::from_secs(3600) {
+            return Err(StackError::Config(format!("{flag} must be 1-3600 seconds")));
+        }
+    }
+    let hosts = security
+        .allow_hosts
+        .iter()
+        .map(|h| crate::guard::parse_allow_host(h))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StackError::Config)?;
+    let origins = security
+        .allow_origins
+        .iter()
+        .map(|o| crate::guard::parse_allow_origin(o))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StackError::Config)?;
+    Ok((hosts, origins))
+}
+
+/// A Lambda client that signs with the stack's own credentials (the loopback SDK transport
+/// when signatures are required).
+fn signed_lambda_client(endpoint: &str, credentials: &Credentials) -> aws_sdk_lambda::Client {
+    use aws_sdk_lambda::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(crate::REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(SdkCredentials::new(
+            credentials.access_key_id(),
+            credentials.secret(),
+            None,
+            None,
+            "durapipe",
+        ))
+        .build();
+    aws_sdk_lambda::Client::from_conf(config)
 }
 
 /// Creates the directory and takes an exclusive lock on `durapipe.lock` in it, so a second
