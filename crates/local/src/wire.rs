@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use durapipe_sqlite::rusqlite::ErrorCode;
 use durapipe_sqlite::DbError;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The content type of every AWS JSON 1.0 request and response.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
@@ -119,6 +119,14 @@ fn set_common_headers(response: &mut Response) {
 /// A `SerializationException` [`WireError`] for malformed JSON, a body that is not an object,
 /// or a member of the wrong type.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
+    from_object(object(body)?)
+}
+
+/// Parses a request body as a JSON object (an empty body is `{}`).
+///
+/// # Errors
+/// A `SerializationException` [`WireError`] for malformed JSON or a body that is not an object.
+pub fn object(body: &[u8]) -> Result<Map<String, Value>, WireError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -126,16 +134,49 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
     };
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| WireError::serialization(format!("Malformed JSON request body: {e}")))?;
-    if !value.is_object() {
-        return Err(WireError::serialization(
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(WireError::serialization(
             "The request body must be a JSON object",
-        ));
+        )),
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+}
+
+/// Deserializes a request object into `T`, reporting the JSON path that failed.
+///
+/// # Errors
+/// A `SerializationException` [`WireError`] for a member of the wrong type.
+pub fn from_object<T: DeserializeOwned>(object: Map<String, Value>) -> Result<T, WireError> {
+    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
         WireError::serialization(format!(
             "Cannot deserialize member `{}`: {}",
             e.path(),
             e.inner()
         ))
     })
+}
+
+/// The first member of `request` that the stack does not honour: not in `honoured`, not null,
+/// and not set to a value that asks for nothing (`is_off`, e.g. `ReturnConsumedCapacity:
+/// NONE`). Every operation checks its request with this before acting, so a parameter the
+/// stack does not implement is refused by name instead of dropped.
+pub fn unsupported_member(
+    request: &Map<String, Value>,
+    honoured: &[&str],
+    is_off: fn(&str, &Value) -> bool,
+) -> Option<String> {
+    request
+        .iter()
+        .find(|(name, value)| {
+            !value.is_null() && !honoured.contains(&name.as_str()) && !is_off(name, value)
+        })
+        .map(|(name, _)| name.clone())
+}
+
+/// The message refusing a parameter the stack does not implement.
+pub fn unsupported_message(operation: &str, member: &str) -> String {
+    format!(
+        "The parameter {member} of {operation} is not supported by durapipe's local stack; \
+         remove it (docs/local-stack.md lists what is supported)"
+    )
 }

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::{json_response, Request};
+use super::{functions, json_response, Request};
 use crate::core::Command;
 use crate::error::ApiError;
 use crate::functions::{function_name_of, Function};
@@ -226,6 +226,26 @@ async fn list(
     let name = function_name_of(function)
         .ok_or_else(|| ApiError::invalid("Invalid FunctionName."))?
         .to_owned();
+    functions::only_query(
+        req,
+        &[
+            "Qualifier",
+            "DurableExecutionName",
+            "Statuses",
+            "StartedAfter",
+            "StartedBefore",
+            "ReverseOrder",
+            "Marker",
+            "MaxItems",
+        ],
+    )?;
+    if svc.inner.functions.get(&name).is_none() {
+        return Err(ApiError::not_found(format!(
+            "Function not found: {}",
+            svc.function_arn(&name)
+        )));
+    }
+    functions::check_qualifier(svc, &name, req.query("Qualifier"))?;
     let mut statuses = Vec::new();
     for s in req.query_all("Statuses") {
         statuses.push(
@@ -241,7 +261,7 @@ async fn list(
     };
     let limit = usize_param(req, "MaxItems")?
         .filter(|&n| n > 0)
-        .unwrap_or(50)
+        .unwrap_or(100)
         .min(1_000);
     let filter = ListFilter {
         function_name: name,
@@ -262,19 +282,40 @@ async fn list(
     ok(body)
 }
 
-/// `POST /2015-03-31/functions/{name}/invocations`
+/// `/2015-03-31/functions...`: Invoke and the function reads.
 pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Response<Body>, ApiError> {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    let (&Method::POST, ["functions", reference, "invocations"]) = (&req.method, segs.as_slice())
-    else {
-        return Err(unknown_route());
+    let reference = match (&req.method, segs.as_slice()) {
+        (&Method::POST, ["functions", reference, "invocations"]) => *reference,
+        (&Method::GET, ["functions"]) => return functions::list_functions(svc, &req),
+        (&Method::GET, ["functions", reference]) => {
+            return functions::get_function(svc, reference, &req)
+        }
+        (&Method::GET, ["functions", reference, "configuration"]) => {
+            return functions::get_configuration(svc, reference, &req)
+        }
+        _ => return Err(unknown_route()),
     };
+    functions::only_query(&req, &["Qualifier"])?;
+    // The stack keeps no function logs to return, and passes no client context: refused by
+    // name rather than ignored.
+    if let Some(log_type) = req.header("x-amz-log-type").filter(|t| *t != "None") {
+        return Err(ApiError::invalid(format!(
+            "The parameter LogType ({log_type}) is not supported by durapipe's local stack: it keeps no function log tail; send LogType None or leave it out."
+        )));
+    }
+    if req.header("x-amz-client-context").is_some() {
+        return Err(ApiError::invalid(
+            "The parameter ClientContext is not supported by durapipe's local stack; remove it.",
+        ));
+    }
     let Some((name, function)) = svc.inner.functions.get(reference) else {
         return Err(ApiError::not_found(format!(
             "Function not found: {}",
             svc.function_arn(function_name_of(reference).unwrap_or(reference))
         )));
     };
+    functions::check_qualifier(svc, &name, req.query("Qualifier"))?;
     let event_mode = match req
         .header("x-amz-invocation-type")
         .unwrap_or("RequestResponse")

@@ -7,7 +7,8 @@ use serde_json::{json, Map, Value};
 
 use super::errors::DdbError;
 use super::expr::Condition;
-use super::store::{KeyAttribute, TableDefinition, Tables};
+use super::members;
+use super::store::{KeyAttribute, ScanOptions, Segment, TableDefinition, Tables};
 use super::value::Item;
 use crate::wire::{self, WireError};
 
@@ -62,6 +63,20 @@ struct Request {
     key_schema: Option<Vec<KeySchemaElement>>,
     attribute_definitions: Option<Vec<AttributeDefinition>>,
     billing_mode: Option<String>,
+    provisioned_throughput: Option<ProvisionedThroughput>,
+    attributes_to_get: Option<Vec<String>>,
+    segment: Option<i64>,
+    total_segments: Option<i64>,
+    #[allow(dead_code)] // every read is strongly consistent: the member is honoured as is
+    consistent_read: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)] // checked for shape only: capacity is neither enforced nor reported
+struct ProvisionedThroughput {
+    read_capacity_units: i64,
+    write_capacity_units: i64,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +120,19 @@ impl Request {
     }
 
     fn projection(&self) -> Result<Option<Vec<String>>, DdbError> {
+        if let Some(names) = &self.attributes_to_get {
+            if self.projection_expression.is_some() {
+                return Err(DdbError::validation(
+                    "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
+                ));
+            }
+            if names.is_empty() {
+                return Err(DdbError::validation(
+                    "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1",
+                ));
+            }
+            return Ok(Some(names.clone()));
+        }
         let Some(p) = &self.projection_expression else {
             return Ok(None);
         };
@@ -152,20 +180,14 @@ fn project(item: Item, projection: Option<&Vec<String>>) -> Item {
 }
 
 async fn dispatch(tables: &Tables, operation: &str, body: &[u8]) -> Result<Value, Failure> {
-    let known = [
-        "ListTables",
-        "DescribeTable",
-        "CreateTable",
-        "DeleteTable",
-        "GetItem",
-        "PutItem",
-        "DeleteItem",
-        "Scan",
-    ];
-    if !known.contains(&operation) {
+    let Some(honoured) = members::honoured(operation) else {
         return Err(WireError::unknown_operation(&format!("DynamoDB_20120810.{operation}")).into());
+    };
+    let request = wire::object(body)?;
+    if let Some(member) = wire::unsupported_member(&request, honoured, members::is_off) {
+        return Err(DdbError::validation(wire::unsupported_message(operation, &member)).into());
     }
-    let mut r: Request = wire::decode(body)?;
+    let mut r: Request = wire::from_object(request)?;
     match operation {
         "ListTables" => {
             let limit = usize::try_from(r.limit.unwrap_or(100).clamp(1, 100)).unwrap_or(100);
@@ -254,9 +276,14 @@ async fn scan(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
             .into())
         }
     };
-    let page = tables
-        .scan(&table, limit, r.exclusive_start_key.take(), filter)
-        .await?;
+    let segment = segment_of(r.segment, r.total_segments)?;
+    let options = ScanOptions {
+        limit,
+        exclusive_start_key: r.exclusive_start_key.take(),
+        filter,
+        segment,
+    };
+    let page = tables.scan(&table, options).await?;
     let count = page.items.len();
     let mut out = json!({ "Count": count, "ScannedCount": page.scanned_count });
     if !count_only {
@@ -271,6 +298,38 @@ async fn scan(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
         out["LastEvaluatedKey"] = Value::Object(key);
     }
     Ok(out)
+}
+
+/// `Segment` and `TotalSegments` of a parallel scan, checked as DynamoDB does.
+fn segment_of(segment: Option<i64>, total: Option<i64>) -> Result<Option<Segment>, DdbError> {
+    let (segment, total) = match (segment, total) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => {
+            return Err(DdbError::validation(
+                "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(DdbError::validation(
+                "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+            ))
+        }
+        (Some(s), Some(t)) => (s, t),
+    };
+    if !(1..=1_000_000).contains(&total) {
+        return Err(DdbError::validation(format!(
+            "1 validation error detected: Value '{total}' at 'totalSegments' failed to satisfy constraint: Member must have value between 1 and 1000000"
+        )));
+    }
+    if !(0..total).contains(&segment) {
+        return Err(DdbError::validation(format!(
+            "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
+        )));
+    }
+    Ok(Some(Segment {
+        index: u32::try_from(segment).unwrap_or(0),
+        total: u32::try_from(total).unwrap_or(1),
+    }))
 }
 
 async fn create_table(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
@@ -308,11 +367,27 @@ async fn create_table(tables: &Tables, mut r: Request) -> Result<Value, Failure>
     let hash_key = key("HASH")?.ok_or_else(|| {
         DdbError::validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
     })?;
+    let billing_mode = r.billing_mode.unwrap_or_else(|| "PROVISIONED".into());
+    match (billing_mode.as_str(), &r.provisioned_throughput) {
+        ("PAY_PER_REQUEST", Some(_)) => {
+            return Err(DdbError::validation(
+                "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            )
+            .into())
+        }
+        ("PAY_PER_REQUEST" | "PROVISIONED", _) => {}
+        (other, _) => {
+            return Err(DdbError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
+            ))
+            .into())
+        }
+    }
     let definition = TableDefinition {
         name,
         hash_key,
         range_key: key("RANGE")?,
-        billing_mode: r.billing_mode.unwrap_or_else(|| "PROVISIONED".into()),
+        billing_mode,
     };
     let description = tables.create_table(definition).await?;
     Ok(json!({ "TableDescription": description.to_json() }))

@@ -3,11 +3,15 @@
 mod api;
 mod errors;
 mod expr;
+mod members;
 mod store;
 mod value;
 
 pub use api::handle;
 pub use errors::DdbError;
 pub use expr::Condition;
-pub use store::{table_arn, KeyAttribute, ScanPage, TableDefinition, TableDescription, Tables};
+pub use store::{
+    table_arn, KeyAttribute, ScanOptions, ScanPage, Segment, TableDefinition, TableDescription,
+    Tables,
+};
 pub use value::{Item, MAX_ITEM_BYTES};

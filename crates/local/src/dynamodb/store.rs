@@ -150,6 +150,40 @@ pub struct ScanPage {
     pub last_evaluated_key: Option<Item>,
 }
 
+/// One part of a parallel scan: the items whose hash key falls in segment `index` of `total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// Zero-based, below `total`.
+    pub index: u32,
+    /// How many segments the key space is split into (at least 1).
+    pub total: u32,
+}
+
+impl Segment {
+    /// Whether the item with hash key text `hk` belongs to this segment. Items with one hash
+    /// key always fall in one segment, and every item falls in exactly one.
+    pub fn holds(&self, hk: &str) -> bool {
+        use md5::Digest as _;
+        let digest: [u8; 16] = md5::Md5::digest(hk.as_bytes()).into();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first) % u64::from(self.total.max(1)) == u64::from(self.index)
+    }
+}
+
+/// What one [`Tables::scan`] page reads.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// At most this many items are read.
+    pub limit: Option<usize>,
+    /// Continue after this key.
+    pub exclusive_start_key: Option<Item>,
+    /// Keep only the items matching this.
+    pub filter: Option<Condition>,
+    /// Read only this segment of a parallel scan.
+    pub segment: Option<Segment>,
+}
+
 /// The table store; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Tables {
@@ -396,21 +430,21 @@ impl Tables {
             .await
     }
 
-    /// Reads up to `limit` items after `exclusive_start_key` in key order — and, as DynamoDB
+    /// Reads up to `limit` items (of `segment`, if given) after `exclusive_start_key` in key order — and, as DynamoDB
     /// does, at most [`SCAN_PAGE_BYTES`] of item data — keeping those that match `filter`. When
     /// the page stopped early (either bound), `last_evaluated_key` is the last scanned item's
     /// key.
     ///
     /// # Errors
     /// `ResourceNotFound`, `Validation` for a bad start key.
-    pub async fn scan(
-        &self,
-        table: &str,
-        limit: Option<usize>,
-        exclusive_start_key: Option<Item>,
-        filter: Option<Condition>,
-    ) -> Result<ScanPage, DdbError> {
+    pub async fn scan(&self, table: &str, options: ScanOptions) -> Result<ScanPage, DdbError> {
         let table = table.to_string();
+        let ScanOptions {
+            limit,
+            exclusive_start_key,
+            filter,
+            segment,
+        } = options;
         self.db
             .read(move |conn| {
                 let definition = definition_of(conn, &table)?;
@@ -421,7 +455,7 @@ impl Tables {
                 let start = exclusive_start_key.is_some();
                 let limit = limit.unwrap_or(usize::MAX);
                 let mut stmt = conn.prepare_cached(
-                    "SELECT item, size FROM ddb_items WHERE table_name = ?1
+                    "SELECT item, size, hk FROM ddb_items WHERE table_name = ?1
                        AND (NOT ?2 OR hk > ?3 OR (hk = ?3 AND rk > ?4))
                      ORDER BY hk, rk",
                 )?;
@@ -430,6 +464,10 @@ impl Tables {
                 let mut bytes = 0usize;
                 let mut more = false;
                 while let Some(row) = rows.next()? {
+                    let row_hk: String = row.get(2)?;
+                    if segment.is_some_and(|s| !s.holds(&row_hk)) {
+                        continue;
+                    }
                     if scanned.len() >= limit || bytes >= SCAN_PAGE_BYTES {
                         more = true;
                         break;
