@@ -60,9 +60,18 @@ impl WireError {
     }
 }
 
-impl IntoResponse for WireError {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({ "__type": self.error_type, "message": self.message });
+impl WireError {
+    /// The error's response with `extra` members added to the body (DynamoDB's
+    /// `CancellationReasons`, for example).
+    pub fn into_response_with(self, extra: Map<String, Value>) -> Response {
+        self.respond(extra)
+    }
+
+    fn respond(self, extra: Map<String, Value>) -> Response {
+        let mut body = serde_json::json!({ "__type": self.error_type, "message": self.message });
+        if let Some(obj) = body.as_object_mut() {
+            obj.extend(extra);
+        }
         let mut response = (self.status, json_body(&body)).into_response();
         set_common_headers(&mut response);
         if let Some(q) = self
@@ -72,6 +81,12 @@ impl IntoResponse for WireError {
             response.headers_mut().insert("x-amzn-query-error", q);
         }
         response
+    }
+}
+
+impl IntoResponse for WireError {
+    fn into_response(self) -> Response {
+        self.respond(Map::new())
     }
 }
 

@@ -297,7 +297,7 @@ async fn dynamodb_errors_have_dynamodb_codes() {
     )
     .await;
     assert_error(&r, 400, "com.amazon.coral.service#SerializationException");
-    let r = raw_post(addr, Some(&ddb("BatchWriteItem")), b"{}").await;
+    let r = raw_post(addr, Some(&ddb("CreateBackup")), b"{}").await;
     assert_error(
         &r,
         400,

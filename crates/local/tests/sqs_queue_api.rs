@@ -54,7 +54,12 @@ async fn tags_are_set_listed_and_removed() {
         .unwrap()
         .queue_url
         .unwrap();
-    let tags = client.list_queue_tags().queue_url(&url).send().await.unwrap();
+    let tags = client
+        .list_queue_tags()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
     let want: HashMap<String, String> = [("team", "data"), ("env", "dev")]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -75,10 +80,26 @@ async fn tags_are_set_listed_and_removed() {
         .send()
         .await
         .unwrap();
-    let tags = client.list_queue_tags().queue_url(&url).send().await.unwrap();
+    let tags = client
+        .list_queue_tags()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(tags.tags.unwrap()["env"], "prod");
-    client.untag_queue().queue_url(&url).tag_keys("env").send().await.unwrap();
-    let tags = client.list_queue_tags().queue_url(&url).send().await.unwrap();
+    client
+        .untag_queue()
+        .queue_url(&url)
+        .tag_keys("env")
+        .send()
+        .await
+        .unwrap();
+    let tags = client
+        .list_queue_tags()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
     assert!(tags.tags.is_none(), "no tags: the member is left out");
     let err = client
         .tag_queue()
@@ -93,7 +114,12 @@ async fn tags_are_set_listed_and_removed() {
         too_many = too_many.tags(format!("k{i}"), "v");
     }
     assert!(too_many.send().await.is_err(), "51 tags are refused");
-    let none = client.list_queue_tags().queue_url(&url).send().await.unwrap();
+    let none = client
+        .list_queue_tags()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
     assert!(none.tags.is_none(), "a refused TagQueue adds nothing");
     let err = client
         .list_queue_tags()
@@ -101,7 +127,10 @@ async fn tags_are_set_listed_and_removed() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(error_code(&err.into_service_error()), "AWS.SimpleQueueService.NonExistentQueue");
+    assert_eq!(
+        error_code(&err.into_service_error()),
+        "AWS.SimpleQueueService.NonExistentQueue"
+    );
 }
 
 #[tokio::test]
@@ -147,9 +176,19 @@ async fn list_queues_pages_with_max_results() {
         .await
         .unwrap();
     assert_eq!(all.len(), 8);
-    let none = client.list_queues().queue_name_prefix("zzz").send().await.unwrap();
+    let none = client
+        .list_queues()
+        .queue_name_prefix("zzz")
+        .send()
+        .await
+        .unwrap();
     assert!(none.queue_urls.is_none(), "no match: QueueUrls is left out");
-    let err = client.list_queues().max_results(0).send().await.unwrap_err();
+    let err = client
+        .list_queues()
+        .max_results(0)
+        .send()
+        .await
+        .unwrap_err();
     assert!(format!("{err:?}").contains("MaxResults"), "{err:?}");
     let err = client
         .list_queues()
@@ -167,11 +206,27 @@ async fn an_empty_receive_has_no_messages_member() {
     let client = common::sqs_client(&stack.endpoint);
     let url = create(&client, "empty").await;
     let body = json!({ "QueueUrl": url }).to_string();
-    let r = raw_post(stack.addr, Some("AmazonSQS.ReceiveMessage"), body.as_bytes()).await;
+    let r = raw_post(
+        stack.addr,
+        Some("AmazonSQS.ReceiveMessage"),
+        body.as_bytes(),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json(), json!({}));
-    client.send_message().queue_url(&url).message_body("x").send().await.unwrap();
-    let r = raw_post(stack.addr, Some("AmazonSQS.ReceiveMessage"), body.as_bytes()).await;
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .send()
+        .await
+        .unwrap();
+    let r = raw_post(
+        stack.addr,
+        Some("AmazonSQS.ReceiveMessage"),
+        body.as_bytes(),
+    )
+    .await;
     assert_eq!(r.json()["Messages"].as_array().unwrap().len(), 1);
 }
 
@@ -217,7 +272,10 @@ async fn message_groups_are_kept_on_standard_queues() {
         .send()
         .await
         .unwrap_err();
-    assert!(format!("{err:?}").contains("MessageDeduplicationId"), "{err:?}");
+    assert!(
+        format!("{err:?}").contains("MessageDeduplicationId"),
+        "{err:?}"
+    );
 }
 
 /// A queue whose messages go to `dlq` after one receive.
@@ -350,7 +408,10 @@ async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
     assert_eq!(task.status(), Some("COMPLETED"), "{task:?}");
     assert_eq!(task.approximate_number_of_messages_moved, 5);
     assert_eq!(task.approximate_number_of_messages_to_move, Some(5));
-    assert!(task.task_handle.is_none(), "only running tasks show a handle");
+    assert!(
+        task.task_handle.is_none(),
+        "only running tasks show a handle"
+    );
     assert_eq!((depth(&client, &a).await, depth(&client, &b).await), (3, 2));
     assert_eq!(depth(&client, &dlq).await, 0);
     let err = client
@@ -359,7 +420,10 @@ async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(error_code(&err.into_service_error()), "ResourceNotFoundException");
+    assert_eq!(
+        error_code(&err.into_service_error()),
+        "ResourceNotFoundException"
+    );
 
     // Not a dead-letter queue: refused.
     let unrelated_arn = dlq_arn.replace(":dlq", ":unrelated");
@@ -377,7 +441,10 @@ async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
         .send()
         .await
         .unwrap_err();
-    assert!(format!("{err:?}").contains("MaxNumberOfMessagesPerSecond"), "{err:?}");
+    assert!(
+        format!("{err:?}").contains("MaxNumberOfMessagesPerSecond"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -445,6 +512,9 @@ async fn a_rated_move_task_can_be_cancelled() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let task = wait_task_done(&client, &dlq_arn).await;
     assert_eq!(task.status(), Some("CANCELLED"));
-    assert_eq!((depth(&client, &target).await, depth(&client, &dlq).await), (2, 4));
+    assert_eq!(
+        (depth(&client, &target).await, depth(&client, &dlq).await),
+        (2, 4)
+    );
     assert_eq!(depth(&client, &main).await, 0);
 }

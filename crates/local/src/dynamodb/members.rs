@@ -16,6 +16,7 @@ pub(super) const OPERATIONS: &[(&str, &[&str])] = &[
             "KeySchema",
             "BillingMode",
             "ProvisionedThroughput",
+            "Tags",
         ],
     ),
     ("DeleteTable", &["TableName"]),
@@ -69,6 +70,51 @@ pub(super) const OPERATIONS: &[(&str, &[&str])] = &[
             "ConsistentRead",
         ],
     ),
+    (
+        "UpdateItem",
+        &[
+            "TableName",
+            "Key",
+            "ReturnValues",
+            "UpdateExpression",
+            "ConditionExpression",
+            "ExpressionAttributeNames",
+            "ExpressionAttributeValues",
+        ],
+    ),
+    (
+        "Query",
+        &[
+            "TableName",
+            "Select",
+            "AttributesToGet",
+            "Limit",
+            "ConsistentRead",
+            "ScanIndexForward",
+            "ExclusiveStartKey",
+            "ProjectionExpression",
+            "FilterExpression",
+            "KeyConditionExpression",
+            "ExpressionAttributeNames",
+            "ExpressionAttributeValues",
+        ],
+    ),
+    ("BatchWriteItem", &["RequestItems"]),
+    ("BatchGetItem", &["RequestItems"]),
+    (
+        "TransactWriteItems",
+        &["TransactItems", "ClientRequestToken"],
+    ),
+    ("TransactGetItems", &["TransactItems"]),
+    ("TagResource", &["ResourceArn", "Tags"]),
+    ("UntagResource", &["ResourceArn", "TagKeys"]),
+    ("ListTagsOfResource", &["ResourceArn", "NextToken"]),
+    ("DescribeTimeToLive", &["TableName"]),
+    (
+        "UpdateTimeToLive",
+        &["TableName", "TimeToLiveSpecification"],
+    ),
+    ("DescribeContinuousBackups", &["TableName"]),
 ];
 
 /// The members `operation` honours, or `None` if the stack does not serve it.
@@ -96,7 +142,7 @@ pub(super) fn is_off(name: &str, value: &Value) -> bool {
         "DeletionProtectionEnabled" => value == &Value::Bool(false),
         "StreamSpecification" => flag_false("StreamEnabled"),
         "SSESpecification" => flag_false("Enabled"),
-        "Tags" | "GlobalSecondaryIndexes" | "LocalSecondaryIndexes" => {
+        "GlobalSecondaryIndexes" | "LocalSecondaryIndexes" => {
             value.as_array().is_some_and(Vec::is_empty)
         }
         _ => false,

@@ -33,6 +33,22 @@ CREATE TABLE IF NOT EXISTS ddb_items (
     size        INTEGER NOT NULL,
     PRIMARY KEY (table_name, hk, rk)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ddb_table_tags (
+    table_name  TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    PRIMARY KEY (table_name, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ddb_ttl (
+    table_name  TEXT PRIMARY KEY,
+    attribute   TEXT NOT NULL,
+    enabled     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ddb_transaction_tokens (
+    token       TEXT PRIMARY KEY,
+    digest      TEXT NOT NULL,
+    at_ms       INTEGER NOT NULL
+);
 ";
 
 /// A key attribute: name and scalar type (`S`, `N` or `B`).
@@ -191,7 +207,53 @@ pub struct Tables {
     clock: Arc<dyn Clock>,
 }
 
+/// Writes `item` under its key (validated, at most [`MAX_ITEM_BYTES`]) inside a write.
+pub(super) fn write_item(
+    conn: &Connection,
+    table: &str,
+    definition: &TableDefinition,
+    item: &Item,
+) -> Result<(), DdbError> {
+    value::validate_item(item)?;
+    let size = value::item_size(item);
+    if size > MAX_ITEM_BYTES {
+        return Err(DdbError::validation(
+            "Item size has exceeded the maximum allowed size",
+        ));
+    }
+    let (hk, rk) = key_of(definition, item, false)?;
+    conn.execute(
+        "INSERT OR REPLACE INTO ddb_items (table_name, hk, rk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![table, hk, rk, Value::Object(item.clone()).to_string(), size],
+    )?;
+    Ok(())
+}
+
+/// Deletes the item with key texts (`hk`, `rk`) inside a write.
+pub(super) fn delete_item(
+    conn: &Connection,
+    table: &str,
+    hk: &str,
+    rk: &str,
+) -> Result<(), DdbError> {
+    conn.execute(
+        "DELETE FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3",
+        params![table, hk, rk],
+    )?;
+    Ok(())
+}
+
 impl Tables {
+    /// The database behind the store.
+    pub(super) fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The store clock's time (ms since the epoch).
+    pub(super) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// Creates the tables if needed and returns the store.
     ///
     /// # Errors
@@ -278,6 +340,8 @@ impl Tables {
             .write(move |conn| {
                 conn.execute("DELETE FROM ddb_items WHERE table_name = ?1", [&name])?;
                 conn.execute("DELETE FROM ddb_tables WHERE name = ?1", [&name])?;
+                conn.execute("DELETE FROM ddb_table_tags WHERE table_name = ?1", [&name])?;
+                conn.execute("DELETE FROM ddb_ttl WHERE table_name = ?1", [&name])?;
                 Ok::<_, DdbError>(())
             })
             .await?;
@@ -362,8 +426,7 @@ impl Tables {
         condition: impl FnOnce(&TableDefinition) -> Option<Condition> + Send + 'static,
     ) -> Result<Option<Item>, DdbError> {
         value::validate_item(&item)?;
-        let size = value::item_size(&item);
-        if size > MAX_ITEM_BYTES {
+        if value::item_size(&item) > MAX_ITEM_BYTES {
             return Err(DdbError::validation(
                 "Item size has exceeded the maximum allowed size",
             ));
@@ -378,10 +441,7 @@ impl Tables {
                 if condition.as_ref().is_some_and(|c| !c.matches(old.as_ref())) {
                     return Err(DdbError::ConditionalCheckFailed);
                 }
-                conn.execute(
-                    "INSERT OR REPLACE INTO ddb_items (table_name, hk, rk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![table, hk, rk, Value::Object(item).to_string(), size],
-                )?;
+                write_item(conn, &table, &definition, &item)?;
                 Ok(old)
             })
             .await
@@ -421,10 +481,7 @@ impl Tables {
                 if condition.as_ref().is_some_and(|c| !c.matches(old.as_ref())) {
                     return Err(DdbError::ConditionalCheckFailed);
                 }
-                conn.execute(
-                    "DELETE FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3",
-                    params![table, hk, rk],
-                )?;
+                delete_item(conn, &table, &hk, &rk)?;
                 Ok(old)
             })
             .await
@@ -544,13 +601,18 @@ fn load_table(conn: &Connection, name: &str) -> Result<Option<(TableDefinition, 
         .optional()?)
 }
 
-fn definition_of(conn: &Connection, table: &str) -> Result<TableDefinition, DdbError> {
+pub(super) fn definition_of(conn: &Connection, table: &str) -> Result<TableDefinition, DdbError> {
     load_table(conn, table)?
         .map(|(d, _)| d)
         .ok_or_else(|| DdbError::ResourceNotFound(table.to_string()))
 }
 
-fn read_item(conn: &Connection, table: &str, hk: &str, rk: &str) -> Result<Option<Item>, DdbError> {
+pub(super) fn read_item(
+    conn: &Connection,
+    table: &str,
+    hk: &str,
+    rk: &str,
+) -> Result<Option<Item>, DdbError> {
     let text: Option<String> = conn
         .query_row(
             "SELECT item FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3",
@@ -562,7 +624,7 @@ fn read_item(conn: &Connection, table: &str, hk: &str, rk: &str) -> Result<Optio
 }
 
 /// The canonical (hash, range) key text of `item`; with `exact`, `item` must hold only keys.
-fn key_of(
+pub(super) fn key_of(
     definition: &TableDefinition,
     item: &Item,
     exact: bool,
@@ -607,7 +669,7 @@ fn key_of(
     ))
 }
 
-fn key_attributes(definition: &TableDefinition, item: &Item) -> Item {
+pub(super) fn key_attributes(definition: &TableDefinition, item: &Item) -> Item {
     std::iter::once(&definition.hash_key)
         .chain(definition.range_key.as_ref())
         .filter_map(|k| item.get(&k.name).map(|v| (k.name.clone(), v.clone())))
