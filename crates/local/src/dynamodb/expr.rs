@@ -191,6 +191,15 @@ pub fn parse_projection(
         paths.push(parser.path()?);
     }
     parser.end()?;
+    for (i, a) in paths.iter().enumerate() {
+        if let Some(b) = paths.iter().skip(i + 1).find(|b| a.overlaps(b)) {
+            return Err(DdbError::validation(format!(
+                "Invalid ProjectionExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: {}, path two: {}",
+                a.describe(),
+                b.describe()
+            )));
+        }
+    }
     Ok(paths)
 }
 

@@ -129,29 +129,32 @@ pub fn set(item: &mut Item, path: &Path, value: Value) -> Result<(), DdbError> {
     Ok(())
 }
 
-/// Removes the value at `path` (nothing if absent); a list element's removal shifts the rest.
+/// Removes the value at `path` (nothing if the parent exists without it); a list element's
+/// removal shifts the rest.
 ///
 /// # Errors
-/// `ValidationException` when a parent has the wrong type.
+/// `ValidationException` when the parent is missing or has the wrong type.
 pub fn remove(item: &mut Item, path: &Path) -> Result<(), DdbError> {
     if let [Step::Key(name)] = path.0.as_slice() {
         item.remove(name);
         return Ok(());
     }
-    let Ok((parent, last)) = parent_mut(item, path) else {
-        return Ok(());
-    };
+    let (parent, last) = parent_mut(item, path)?;
     match last {
         Step::Key(k) => {
-            if let Some(map) = parent.get_mut("M").and_then(Value::as_object_mut) {
-                map.remove(k);
-            }
+            let map = parent
+                .get_mut("M")
+                .and_then(Value::as_object_mut)
+                .ok_or_else(invalid_path)?;
+            map.remove(k);
         }
         Step::Index(i) => {
-            if let Some(list) = parent.get_mut("L").and_then(Value::as_array_mut) {
-                if *i < list.len() {
-                    list.remove(*i);
-                }
+            let list = parent
+                .get_mut("L")
+                .and_then(Value::as_array_mut)
+                .ok_or_else(invalid_path)?;
+            if *i < list.len() {
+                list.remove(*i);
             }
         }
     }
