@@ -518,3 +518,22 @@ async fn a_rated_move_task_can_be_cancelled() {
     );
     assert_eq!(depth(&client, &main).await, 0);
 }
+
+#[tokio::test]
+async fn the_query_protocol_is_refused_with_the_sdks_to_use() {
+    let stack = common::stack().await;
+    let body = b"Action=SendMessage&Version=2012-11-05&QueueUrl=http%3A%2F%2Fx%2F000000000000%2Fq&MessageBody=hi";
+    let r = raw_post(stack.addr, None, body).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("text/xml"));
+    assert!(r.body.contains("<Code>InvalidAction</Code>"), "{}", r.body);
+    assert!(
+        r.body.contains("AWS JSON 1.0") && r.body.contains("1.34.90"),
+        "{}",
+        r.body
+    );
+    // A JSON request without a target is still an unknown operation, not a query call.
+    let r = raw_post(stack.addr, None, b"{}").await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("UnknownOperationException"), "{}", r.body);
+}

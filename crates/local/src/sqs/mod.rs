@@ -8,6 +8,7 @@ pub mod md5;
 mod members;
 mod messages;
 mod move_tasks;
+pub mod query_protocol;
 mod store;
 mod tags;
 
