@@ -367,7 +367,7 @@ async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
         .send()
         .await
         .unwrap();
-    assert_eq!(paged.queue_urls(), [a.clone()]);
+    assert_eq!(paged.queue_urls(), std::slice::from_ref(&a));
     assert!(paged.next_token.is_some());
 
     for (url, n) in [(&a, 3), (&b, 2)] {
