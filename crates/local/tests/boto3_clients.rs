@@ -160,3 +160,27 @@ async fn the_aws_cli_reads_functions_queries_and_updates() {
     );
     stack.shutdown(Duration::from_secs(5)).await;
 }
+
+/// Every member of every Lambda operation the stack serves is honoured or refused by name
+/// (botocore's model, read at run time; see `support/lambda_members.py`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lambda_member_is_honoured_or_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start(dir.path()).await;
+    let endpoint = stack.info().endpoint.clone();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/lambda_members.py");
+    let out = tokio::process::Command::new(common::venv_python())
+        .args([script, &endpoint, "dev"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["checked"].as_u64().unwrap() >= 25, "{report}");
+    assert_eq!(report["failures"], serde_json::json!([]), "{report}");
+    stack.shutdown(Duration::from_secs(5)).await;
+}

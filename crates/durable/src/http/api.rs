@@ -68,6 +68,7 @@ pub(super) async fn durable(
             checkpoint(svc, arn, &req).await
         }
         (&Method::GET, ["durable-executions", arn, "state"]) => {
+            functions::only_query(&req, &["CheckpointToken", "Marker", "MaxItems"])?;
             let token = req
                 .query("CheckpointToken")
                 .ok_or_else(|| ApiError::invalid("CheckpointToken is required."))?
@@ -79,7 +80,10 @@ pub(super) async fn durable(
             };
             ok(svc.command(arn, cmd).await?.unwrap_or(Value::Null))
         }
-        (&Method::GET, ["durable-executions", arn]) => get_execution(svc, arn, &req).await,
+        (&Method::GET, ["durable-executions", arn]) => {
+            functions::only_query(&req, &["IncludeExecutionData"])?;
+            get_execution(svc, arn, &req).await
+        }
         (&Method::GET, ["durable-executions", arn, "history"]) => history(svc, arn, &req).await,
         (&Method::POST, ["durable-executions", arn, "stop"]) => {
             let error = error_object(&req)?;
@@ -127,6 +131,14 @@ async fn checkpoint(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let body = req.json_body()?;
+    if let Some(member) = body.as_object().and_then(|o| {
+        o.keys()
+            .find(|k| !["CheckpointToken", "ClientToken", "Updates"].contains(&k.as_str()))
+    }) {
+        return Err(ApiError::invalid(format!(
+            "The parameter {member} of CheckpointDurableExecution is not supported by durapipe's local stack; remove it."
+        )));
+    }
     let token = body
         .get("CheckpointToken")
         .and_then(Value::as_str)
@@ -193,6 +205,10 @@ async fn history(
     arn: &str,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
+    functions::only_query(
+        req,
+        &["IncludeExecutionData", "MaxItems", "Marker", "ReverseOrder"],
+    )?;
     svc.meta(arn).await?;
     let offset = match req.query("Marker").filter(|m| !m.is_empty()) {
         None => 0,
@@ -206,16 +222,34 @@ async fn history(
         .min(1_000);
     let reverse = bool_param(req, "ReverseOrder").unwrap_or(false);
     let arn = arn.to_owned();
-    let (events, more) = svc
+    let (mut events, more) = svc
         .inner
         .db
         .read(move |c| store::history(c, &arn, offset, limit, reverse))
         .await?;
+    if bool_param(req, "IncludeExecutionData") == Some(false) {
+        for event in &mut events {
+            strip_payloads(event);
+        }
+    }
     let mut body = json!({ "Events": events });
     if more {
         body["NextMarker"] = json!((offset + limit).to_string());
     }
     ok(body)
+}
+
+/// Removes execution data (every `{"Payload": ..}` member: inputs, results, callback
+/// payloads) from a history event, as `IncludeExecutionData=false` asks.
+fn strip_payloads(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.as_object().is_some_and(|o| o.contains_key("Payload")));
+            map.values_mut().for_each(strip_payloads);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_payloads),
+        _ => {}
+    }
 }
 
 async fn list(
