@@ -168,7 +168,10 @@ async fn every_lambda_member_is_honoured_or_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let stack = start(dir.path()).await;
     let endpoint = stack.info().endpoint.clone();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/lambda_members.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/lambda_members.py"
+    );
     let out = tokio::process::Command::new(common::venv_python())
         .args([script, &endpoint, "dev"])
         .output()

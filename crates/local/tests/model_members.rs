@@ -395,6 +395,37 @@ async fn off_values_are_accepted_and_on_values_refused() {
     )
     .await;
     assert!(refuses(&r, "Expected"), "{}", r.body);
+    // Members nested in batch and transaction items are checked too.
+    let nested = [
+        (
+            "TransactWriteItems",
+            json!({"TransactItems": [{"Put": {"TableName": "t-1", "Item": {"id": {"S": "a"}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}]}),
+            "ReturnValuesOnConditionCheckFailure",
+        ),
+        (
+            "BatchWriteItem",
+            json!({"RequestItems": {"t-1": [{"PutRequest": {"Item": {"id": {"S": "a"}}},
+                "Extra": {}}]}}),
+            "Extra",
+        ),
+        (
+            "BatchGetItem",
+            json!({"RequestItems": {"t-1": {"Keys": [{"id": {"S": "a"}}], "IndexName": "i"}}}),
+            "IndexName",
+        ),
+        (
+            "TransactGetItems",
+            json!({"TransactItems": [{"Get": {"TableName": "t-1", "Key": {"id": {"S": "a"}},
+                "ConsistentRead": true}}]}),
+            "ConsistentRead",
+        ),
+    ];
+    for (op, body, member) in nested {
+        let target = format!("DynamoDB_20120810.{op}");
+        let r = raw_post(stack.addr, Some(&target), body.to_string().as_bytes()).await;
+        assert!(refuses(&r, member), "{op} {member}: {}", r.body);
+    }
     assert_eq!(
         stack
             .tables

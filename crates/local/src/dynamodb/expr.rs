@@ -304,7 +304,13 @@ pub(super) struct Parser<'a> {
     pos: usize,
     placeholders: &'a mut Placeholders,
     label: String,
+    depth: usize,
 }
+
+/// The longest expression DynamoDB accepts (4 KB).
+pub const MAX_EXPRESSION_BYTES: usize = 4096;
+/// How deeply parentheses and `NOT`s may nest (bounds the parser's recursion).
+const MAX_DEPTH: usize = 64;
 
 impl<'a> Parser<'a> {
     pub(super) fn new(
@@ -317,11 +323,18 @@ impl<'a> Parser<'a> {
                 "Invalid {label}: The expression can not be empty;"
             )));
         }
+        if expression.len() > MAX_EXPRESSION_BYTES {
+            return Err(DdbError::validation(format!(
+                "Invalid {label}: Expression size has exceeded the maximum allowed size; expression size: {}",
+                expression.len()
+            )));
+        }
         Ok(Self {
             tokens: tokenize(expression, label)?,
             pos: 0,
             placeholders,
             label: label.to_string(),
+            depth: 0,
         })
     }
 
@@ -409,17 +422,36 @@ impl<'a> Parser<'a> {
         Ok(left)
     }
 
+    pub(super) fn nest(&mut self) -> Result<(), DdbError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.invalid(&format!(
+                "The expression nests deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn unnest(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
     fn not(&mut self) -> Result<Expr, DdbError> {
         if self.keyword("NOT") {
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            self.nest()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.primary()
     }
 
     fn primary(&mut self) -> Result<Expr, DdbError> {
         if self.eat(&Token::Open) {
+            self.nest()?;
             let inner = self.or()?;
             self.expect(&Token::Close)?;
+            self.depth -= 1;
             return Ok(inner);
         }
         if let (Some(Token::Word(w)), Some(Token::Open)) =
@@ -772,6 +804,12 @@ mod tests {
             json!({":t": {"S": "Q"}})
         )
         .is_err());
+        let deep = format!("{}n = :a{}", "(".repeat(500), ")".repeat(500));
+        assert!(check(&deep, json!({}), json!({":a": {"N": "1"}})).is_err());
+        let nots = format!("{}n = :a", "NOT ".repeat(300));
+        assert!(check(&nots, json!({}), json!({":a": {"N": "1"}})).is_err());
+        let long = format!("n = :a{}", " OR n = :a".repeat(500));
+        assert!(check(&long, json!({}), json!({":a": {"N": "1"}})).is_err());
         let unused = check("n = :a", json!({"#x": "y"}), json!({":a": {"N": "1"}})).unwrap_err();
         assert!(unused.to_string().contains("#x"), "{unused}");
         let unused = check(

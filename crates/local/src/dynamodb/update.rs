@@ -158,10 +158,12 @@ fn value_term(p: &mut Parser<'_>) -> Result<ValueExpr, DdbError> {
         if p.at_keyword(function) {
             p.keyword(function);
             p.expect(&Token::Open)?;
+            p.nest()?;
             let first = value_term(p)?;
             p.expect(&Token::Comma)?;
             let second = value_term(p)?;
             p.expect(&Token::Close)?;
+            p.unnest();
             return if function == "if_not_exists" {
                 match first {
                     ValueExpr::Operand(Operand::Path(path)) => {
