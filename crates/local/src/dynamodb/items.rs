@@ -137,8 +137,7 @@ fn update_in(
     Ok((old, new))
 }
 
-/// Applies one write op inside a transaction (its condition already checked by the caller
-/// when `checked`).
+/// Applies one write op inside a transaction; the caller has checked its condition.
 fn apply_in(conn: &Connection, op: &WriteOp) -> Result<(), DdbError> {
     match op {
         WriteOp::Put { table, item, .. } => {
