@@ -137,6 +137,13 @@ impl Registry {
         m.get(name).map(|f| (name.to_owned(), f.clone()))
     }
 
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.map
+            .read()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     pub(crate) fn resolve(&self, reference: &str) -> Option<(String, TargetKind)> {
         self.get(reference).map(|(n, f)| (n, f.kind()))
     }

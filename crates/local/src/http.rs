@@ -69,6 +69,8 @@ async fn dispatch(State(endpoints): State<Arc<AwsEndpoints>>, request: Request) 
         sqs::handle(&endpoints.queues, op, &host, &bytes).await
     } else if let Some(op) = target.strip_prefix("DynamoDB_20120810.") {
         dynamodb::handle(&endpoints.tables, op, &bytes).await
+    } else if target.is_empty() && sqs::query_protocol::is_query_request(&headers, &bytes) {
+        sqs::query_protocol::refusal()
     } else if target.is_empty() {
         WireError::unknown_operation("(missing X-Amz-Target header)").into_response()
     } else {

@@ -3,9 +3,10 @@
 //!
 //! Parts:
 //! - [`sqs::Queues`]: a durable queue store (standard queues: visibility timeouts, receive
-//!   counts, redrive to a dead-letter queue, long polling, delays, retention).
+//!   counts, redrive to a dead-letter queue, long polling, delays, retention, tags, message
+//!   move tasks).
 //! - [`dynamodb::Tables`]: a durable table store (items as `AttributeValue` JSON, conditional
-//!   puts and deletes, scans in key order with paging).
+//!   writes, updates, queries and scans with paging, batches, transactions, tags, TTL).
 //! - [`AwsEndpoints`]: an axum router for `POST /` speaking AWS JSON 1.0 for both, dispatched
 //!   on `X-Amz-Target` (`AmazonSQS.*`, `DynamoDB_20120810.*`), usable by the AWS CLI, boto3
 //!   and aws-sdk-rust with `--endpoint-url`.
@@ -25,20 +26,21 @@
 //! - Tables live in the shared database under the `sqs_` and `ddb_` prefixes and are created
 //!   with `CREATE TABLE IF NOT EXISTS`; callers own the [`durapipe_sqlite::Database`].
 //!
-//! Divergences from AWS (deliberate, for one local pipeline):
+//! Divergences from AWS (deliberate, for one local pipeline; `docs/local-stack.md` has the full
+//! per-service table):
+//! - Every request member an operation does not honour is refused by name (see
+//!   [`wire::unsupported_member`]); nothing is dropped silently.
 //! - Standard queues only (FIFO is `UnsupportedOperation`); messages are delivered in send
-//!   order; no permissions, tags, KMS or message move tasks ([`sqs::Queues::move_messages`]
-//!   does a dead-letter redrive in-process).
+//!   order; no permissions or KMS; the query protocol is refused (JSON 1.0 only).
 //! - A message moved to a dead-letter queue restarts its receive count at 0; its id, body,
 //!   attributes, sent time and last error are kept.
 //! - `ReceiveMessage` can return a non-AWS system attribute `DurapipeLastError` (when asked
 //!   for `All` or by name): why the event source mapping last failed the message.
 //! - A stale receipt handle is accepted by `DeleteMessage` and deletes nothing (as AWS
 //!   documents); `ChangeMessageVisibility` with one answers `MessageNotInflight`.
-//! - DynamoDB: `CreateTable` is immediately `ACTIVE`; no indexes, streams, TTL, transactions,
-//!   batch operations, `Query` or `UpdateItem`; scans run in key-text order (numbers as
-//!   normalized text); item sizes are approximated; expressions support the subset listed in
-//!   [`dynamodb::Condition`].
+//! - DynamoDB: `CreateTable` is immediately `ACTIVE`; no secondary indexes or streams; scans
+//!   run in key-text order (numbers as normalized text); item sizes are approximated; TTL is
+//!   reported but expired items are not deleted; batches and transactions apply whole.
 //! - The event source mapping does not cap the event payload at 6 MB.
 
 pub mod clock;

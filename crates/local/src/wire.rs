@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use durapipe_sqlite::rusqlite::ErrorCode;
 use durapipe_sqlite::DbError;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The content type of every AWS JSON 1.0 request and response.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
@@ -60,9 +60,18 @@ impl WireError {
     }
 }
 
-impl IntoResponse for WireError {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({ "__type": self.error_type, "message": self.message });
+impl WireError {
+    /// The error's response with `extra` members added to the body (DynamoDB's
+    /// `CancellationReasons`, for example).
+    pub fn into_response_with(self, extra: Map<String, Value>) -> Response {
+        self.respond(extra)
+    }
+
+    fn respond(self, extra: Map<String, Value>) -> Response {
+        let mut body = serde_json::json!({ "__type": self.error_type, "message": self.message });
+        if let Some(obj) = body.as_object_mut() {
+            obj.extend(extra);
+        }
         let mut response = (self.status, json_body(&body)).into_response();
         set_common_headers(&mut response);
         if let Some(q) = self
@@ -72,6 +81,12 @@ impl IntoResponse for WireError {
             response.headers_mut().insert("x-amzn-query-error", q);
         }
         response
+    }
+}
+
+impl IntoResponse for WireError {
+    fn into_response(self) -> Response {
+        self.respond(Map::new())
     }
 }
 
@@ -119,6 +134,14 @@ fn set_common_headers(response: &mut Response) {
 /// A `SerializationException` [`WireError`] for malformed JSON, a body that is not an object,
 /// or a member of the wrong type.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
+    from_object(object(body)?)
+}
+
+/// Parses a request body as a JSON object (an empty body is `{}`).
+///
+/// # Errors
+/// A `SerializationException` [`WireError`] for malformed JSON or a body that is not an object.
+pub fn object(body: &[u8]) -> Result<Map<String, Value>, WireError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -126,16 +149,49 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
     };
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| WireError::serialization(format!("Malformed JSON request body: {e}")))?;
-    if !value.is_object() {
-        return Err(WireError::serialization(
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(WireError::serialization(
             "The request body must be a JSON object",
-        ));
+        )),
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+}
+
+/// Deserializes a request object into `T`, reporting the JSON path that failed.
+///
+/// # Errors
+/// A `SerializationException` [`WireError`] for a member of the wrong type.
+pub fn from_object<T: DeserializeOwned>(object: Map<String, Value>) -> Result<T, WireError> {
+    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
         WireError::serialization(format!(
             "Cannot deserialize member `{}`: {}",
             e.path(),
             e.inner()
         ))
     })
+}
+
+/// The first member of `request` that the stack does not honour: not in `honoured`, not null,
+/// and not set to a value that asks for nothing (`is_off`, e.g. `ReturnConsumedCapacity:
+/// NONE`). Every operation checks its request with this before acting, so a parameter the
+/// stack does not implement is refused by name instead of dropped.
+pub fn unsupported_member(
+    request: &Map<String, Value>,
+    honoured: &[&str],
+    is_off: fn(&str, &Value) -> bool,
+) -> Option<String> {
+    request
+        .iter()
+        .find(|(name, value)| {
+            !value.is_null() && !honoured.contains(&name.as_str()) && !is_off(name, value)
+        })
+        .map(|(name, _)| name.clone())
+}
+
+/// The message refusing a parameter the stack does not implement.
+pub fn unsupported_message(operation: &str, member: &str) -> String {
+    format!(
+        "The parameter {member} of {operation} is not supported by durapipe's local stack; \
+         remove it (docs/local-stack.md lists what is supported)"
+    )
 }

@@ -1,10 +1,10 @@
 //! `durapipe dlq list` and `durapipe dlq redrive`, with plain SQS calls (so they work against any
 //! SQS): listing receives every message once with a short visibility timeout, prints it, then makes
-//! it visible again; redriving sends each message to the main queue and only then deletes it from
-//! the DLQ (at least once: a crash in between leaves a copy in both, never in neither).
+//! it visible again; redriving starts a message move task (SQS's DLQ redrive API) from the DLQ to
+//! the main queue and waits for it to complete.
 
 use anyhow::Context as _;
-use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
 
 use crate::args::Target;
 use crate::aws;
@@ -79,30 +79,64 @@ pub async fn list(target: &Target) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How often `redrive` polls its move task.
+const MOVE_TASK_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<String> {
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .with_context(|| format!("GetQueueAttributes on {url} failed"))?;
+    out.attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .with_context(|| format!("GetQueueAttributes returned no QueueArn for {url}"))
+}
+
+/// Moves the DLQ's messages back to the main queue with SQS's message move task (the same
+/// mechanism as `aws sqs start-message-move-task`), waiting until the task ends.
 pub async fn redrive(target: &Target) -> anyhow::Result<()> {
     let config = aws::target_config(target).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let dlq = aws::queue_url(&sqs, &target.dlq_name()).await?;
-    let queue = aws::queue_url(&sqs, &target.queue_name()).await?;
-    let mut moved = 0usize;
-    for m in receive_all(&sqs, &dlq, LIST_VISIBILITY_SECS).await? {
-        let (Some(body), Some(handle)) = (m.body, m.receipt_handle) else {
-            continue;
-        };
-        sqs.send_message()
-            .queue_url(&queue)
-            .message_body(body)
+    let dlq = queue_arn(&sqs, &aws::queue_url(&sqs, &target.dlq_name()).await?).await?;
+    let queue = queue_arn(&sqs, &aws::queue_url(&sqs, &target.queue_name()).await?).await?;
+    let handle = sqs
+        .start_message_move_task()
+        .source_arn(&dlq)
+        .destination_arn(&queue)
+        .send()
+        .await
+        .context("StartMessageMoveTask on the DLQ failed")?
+        .task_handle
+        .context("StartMessageMoveTask returned no TaskHandle")?;
+    let moved = loop {
+        let tasks = sqs
+            .list_message_move_tasks()
+            .source_arn(&dlq)
+            .max_results(10)
             .send()
             .await
-            .context("cannot send a redriven message to the queue")?;
-        sqs.delete_message()
-            .queue_url(&dlq)
-            .receipt_handle(handle)
-            .send()
-            .await
-            .context("cannot delete a redriven message from the DLQ")?;
-        moved += 1;
-    }
+            .context("ListMessageMoveTasks on the DLQ failed")?
+            .results
+            .unwrap_or_default();
+        // A running task reports its handle; a finished one is the newest without one.
+        let task = tasks
+            .iter()
+            .find(|t| t.task_handle.as_deref() == Some(handle.as_str()))
+            .or_else(|| tasks.first())
+            .context("ListMessageMoveTasks does not list the redrive task")?;
+        match task.status.as_deref() {
+            Some("RUNNING" | "CANCELLING") => tokio::time::sleep(MOVE_TASK_POLL).await,
+            Some("COMPLETED") => break task.approximate_number_of_messages_moved,
+            other => anyhow::bail!(
+                "the redrive task ended {}: {}",
+                other.unwrap_or("without a status"),
+                task.failure_reason.as_deref().unwrap_or("no reason given")
+            ),
+        }
+    };
     println!(
         "moved {moved} messages from {} to {}",
         target.dlq_name(),

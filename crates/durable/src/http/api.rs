@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::{json_response, Request};
+use super::{functions, json_response, Request};
 use crate::core::Command;
 use crate::error::ApiError;
 use crate::functions::{function_name_of, Function};
@@ -68,6 +68,7 @@ pub(super) async fn durable(
             checkpoint(svc, arn, &req).await
         }
         (&Method::GET, ["durable-executions", arn, "state"]) => {
+            functions::only_query(&req, &["CheckpointToken", "Marker", "MaxItems"])?;
             let token = req
                 .query("CheckpointToken")
                 .ok_or_else(|| ApiError::invalid("CheckpointToken is required."))?
@@ -79,7 +80,10 @@ pub(super) async fn durable(
             };
             ok(svc.command(arn, cmd).await?.unwrap_or(Value::Null))
         }
-        (&Method::GET, ["durable-executions", arn]) => get_execution(svc, arn, &req).await,
+        (&Method::GET, ["durable-executions", arn]) => {
+            functions::only_query(&req, &["IncludeExecutionData"])?;
+            get_execution(svc, arn, &req).await
+        }
         (&Method::GET, ["durable-executions", arn, "history"]) => history(svc, arn, &req).await,
         (&Method::POST, ["durable-executions", arn, "stop"]) => {
             let error = error_object(&req)?;
@@ -127,6 +131,14 @@ async fn checkpoint(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let body = req.json_body()?;
+    if let Some(member) = body.as_object().and_then(|o| {
+        o.keys()
+            .find(|k| !["CheckpointToken", "ClientToken", "Updates"].contains(&k.as_str()))
+    }) {
+        return Err(ApiError::invalid(format!(
+            "The parameter {member} of CheckpointDurableExecution is not supported by durapipe's local stack; remove it."
+        )));
+    }
     let token = body
         .get("CheckpointToken")
         .and_then(Value::as_str)
@@ -191,6 +203,10 @@ async fn history(
     arn: &str,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
+    functions::only_query(
+        req,
+        &["IncludeExecutionData", "MaxItems", "Marker", "ReverseOrder"],
+    )?;
     svc.meta(arn).await?;
     let offset = match req.query("Marker").filter(|m| !m.is_empty()) {
         None => 0,
@@ -204,15 +220,33 @@ async fn history(
         .min(1_000);
     let reverse = bool_param(req, "ReverseOrder").unwrap_or(false);
     let arn = arn.to_owned();
-    let (events, more) = svc
+    let (mut events, more) = svc
         .db()
         .read(move |c| store::history(c, &arn, offset, limit, reverse))
         .await?;
+    if bool_param(req, "IncludeExecutionData") == Some(false) {
+        for event in &mut events {
+            strip_payloads(event);
+        }
+    }
     let mut body = json!({ "Events": events });
     if more {
         body["NextMarker"] = json!((offset + limit).to_string());
     }
     ok(body)
+}
+
+/// Removes execution data (every `{"Payload": ..}` member: inputs, results, callback
+/// payloads) from a history event, as `IncludeExecutionData=false` asks.
+fn strip_payloads(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.as_object().is_some_and(|o| o.contains_key("Payload")));
+            map.values_mut().for_each(strip_payloads);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_payloads),
+        _ => {}
+    }
 }
 
 async fn list(
@@ -223,6 +257,26 @@ async fn list(
     let name = function_name_of(function)
         .ok_or_else(|| ApiError::invalid("Invalid FunctionName."))?
         .to_owned();
+    functions::only_query(
+        req,
+        &[
+            "Qualifier",
+            "DurableExecutionName",
+            "Statuses",
+            "StartedAfter",
+            "StartedBefore",
+            "ReverseOrder",
+            "Marker",
+            "MaxItems",
+        ],
+    )?;
+    if svc.functions().get(&name).is_none() {
+        return Err(ApiError::not_found(format!(
+            "Function not found: {}",
+            svc.function_arn(&name)
+        )));
+    }
+    functions::check_qualifier(svc, &name, req.query("Qualifier"))?;
     let mut statuses = Vec::new();
     for s in req.query_all("Statuses") {
         statuses.push(
@@ -238,7 +292,7 @@ async fn list(
     };
     let limit = usize_param(req, "MaxItems")?
         .filter(|&n| n > 0)
-        .unwrap_or(50)
+        .unwrap_or(100)
         .min(1_000);
     let filter = ListFilter {
         function_name: name,
@@ -259,19 +313,40 @@ async fn list(
     ok(body)
 }
 
-/// `POST /2015-03-31/functions/{name}/invocations`
+/// `/2015-03-31/functions...`: Invoke and the function reads.
 pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Response<Body>, ApiError> {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    let (&Method::POST, ["functions", reference, "invocations"]) = (&req.method, segs.as_slice())
-    else {
-        return Err(unknown_route());
+    let reference = match (&req.method, segs.as_slice()) {
+        (&Method::POST, ["functions", reference, "invocations"]) => *reference,
+        (&Method::GET, ["functions"]) => return functions::list_functions(svc, &req),
+        (&Method::GET, ["functions", reference]) => {
+            return functions::get_function(svc, reference, &req)
+        }
+        (&Method::GET, ["functions", reference, "configuration"]) => {
+            return functions::get_configuration(svc, reference, &req)
+        }
+        _ => return Err(unknown_route()),
     };
+    functions::only_query(&req, &["Qualifier"])?;
+    // The stack keeps no function logs to return, and passes no client context: refused by
+    // name rather than ignored.
+    if let Some(log_type) = req.header("x-amz-log-type").filter(|t| *t != "None") {
+        return Err(ApiError::invalid(format!(
+            "The parameter LogType ({log_type}) is not supported by durapipe's local stack: it keeps no function log tail; send LogType None or leave it out."
+        )));
+    }
+    if req.header("x-amz-client-context").is_some() {
+        return Err(ApiError::invalid(
+            "The parameter ClientContext is not supported by durapipe's local stack; remove it.",
+        ));
+    }
     let Some((name, function)) = svc.functions().get(reference) else {
         return Err(ApiError::not_found(format!(
             "Function not found: {}",
             svc.function_arn(function_name_of(reference).unwrap_or(reference))
         )));
     };
+    functions::check_qualifier(svc, &name, req.query("Qualifier"))?;
     let event_mode = match req
         .header("x-amz-invocation-type")
         .unwrap_or("RequestResponse")

@@ -3,6 +3,7 @@
 //! percent-decoding (ARNs arrive with `/` encoded as `%2F`). Errors carry `x-amzn-errortype`.
 
 mod api;
+mod functions;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
@@ -22,6 +23,11 @@ impl DurableService {
     pub fn router(&self) -> Router {
         let durable = self.clone();
         let invoke = self.clone();
+        let listing = self.clone();
+        let list = any(move |m: Method, u: Uri, h: HeaderMap, b: Body| {
+            let svc = listing.clone();
+            async move { handle(svc, m, u, h, b, Api::Invoke).await }
+        });
         Router::new()
             .route(
                 "/2025-12-01/{*rest}",
@@ -37,6 +43,8 @@ impl DurableService {
                     async move { handle(svc, m, u, h, b, Api::Invoke).await }
                 }),
             )
+            .route("/2015-03-31/functions", list.clone())
+            .route("/2015-03-31/functions/", list)
     }
 }
 

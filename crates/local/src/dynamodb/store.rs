@@ -33,6 +33,22 @@ CREATE TABLE IF NOT EXISTS ddb_items (
     size        INTEGER NOT NULL,
     PRIMARY KEY (table_name, hk, rk)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ddb_table_tags (
+    table_name  TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    PRIMARY KEY (table_name, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ddb_ttl (
+    table_name  TEXT PRIMARY KEY,
+    attribute   TEXT NOT NULL,
+    enabled     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ddb_transaction_tokens (
+    token       TEXT PRIMARY KEY,
+    digest      TEXT NOT NULL,
+    at_ms       INTEGER NOT NULL
+);
 ";
 
 /// A key attribute: name and scalar type (`S`, `N` or `B`).
@@ -150,6 +166,40 @@ pub struct ScanPage {
     pub last_evaluated_key: Option<Item>,
 }
 
+/// One part of a parallel scan: the items whose hash key falls in segment `index` of `total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// Zero-based, below `total`.
+    pub index: u32,
+    /// How many segments the key space is split into (at least 1).
+    pub total: u32,
+}
+
+impl Segment {
+    /// Whether the item with hash key text `hk` belongs to this segment. Items with one hash
+    /// key always fall in one segment, and every item falls in exactly one.
+    pub fn holds(&self, hk: &str) -> bool {
+        use md5::Digest as _;
+        let digest: [u8; 16] = md5::Md5::digest(hk.as_bytes()).into();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first) % u64::from(self.total.max(1)) == u64::from(self.index)
+    }
+}
+
+/// What one [`Tables::scan`] page reads.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// At most this many items are read.
+    pub limit: Option<usize>,
+    /// Continue after this key.
+    pub exclusive_start_key: Option<Item>,
+    /// Keep only the items matching this.
+    pub filter: Option<Condition>,
+    /// Read only this segment of a parallel scan.
+    pub segment: Option<Segment>,
+}
+
 /// The table store; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Tables {
@@ -157,7 +207,53 @@ pub struct Tables {
     clock: Arc<dyn Clock>,
 }
 
+/// Writes `item` under its key (validated, at most [`MAX_ITEM_BYTES`]) inside a write.
+pub(super) fn write_item(
+    conn: &Connection,
+    table: &str,
+    definition: &TableDefinition,
+    item: &Item,
+) -> Result<(), DdbError> {
+    value::validate_item(item)?;
+    let size = value::item_size(item);
+    if size > MAX_ITEM_BYTES {
+        return Err(DdbError::validation(
+            "Item size has exceeded the maximum allowed size",
+        ));
+    }
+    let (hk, rk) = key_of(definition, item, false)?;
+    conn.execute(
+        "INSERT OR REPLACE INTO ddb_items (table_name, hk, rk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![table, hk, rk, Value::Object(item.clone()).to_string(), size],
+    )?;
+    Ok(())
+}
+
+/// Deletes the item with key texts (`hk`, `rk`) inside a write.
+pub(super) fn delete_item(
+    conn: &Connection,
+    table: &str,
+    hk: &str,
+    rk: &str,
+) -> Result<(), DdbError> {
+    conn.execute(
+        "DELETE FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3",
+        params![table, hk, rk],
+    )?;
+    Ok(())
+}
+
 impl Tables {
+    /// The database behind the store.
+    pub(super) fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The store clock's time (ms since the epoch).
+    pub(super) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// Creates the tables if needed and returns the store.
     ///
     /// # Errors
@@ -244,6 +340,8 @@ impl Tables {
             .write(move |conn| {
                 conn.execute("DELETE FROM ddb_items WHERE table_name = ?1", [&name])?;
                 conn.execute("DELETE FROM ddb_tables WHERE name = ?1", [&name])?;
+                conn.execute("DELETE FROM ddb_table_tags WHERE table_name = ?1", [&name])?;
+                conn.execute("DELETE FROM ddb_ttl WHERE table_name = ?1", [&name])?;
                 Ok::<_, DdbError>(())
             })
             .await?;
@@ -328,8 +426,7 @@ impl Tables {
         condition: impl FnOnce(&TableDefinition) -> Option<Condition> + Send + 'static,
     ) -> Result<Option<Item>, DdbError> {
         value::validate_item(&item)?;
-        let size = value::item_size(&item);
-        if size > MAX_ITEM_BYTES {
+        if value::item_size(&item) > MAX_ITEM_BYTES {
             return Err(DdbError::validation(
                 "Item size has exceeded the maximum allowed size",
             ));
@@ -344,10 +441,7 @@ impl Tables {
                 if condition.as_ref().is_some_and(|c| !c.matches(old.as_ref())) {
                     return Err(DdbError::ConditionalCheckFailed);
                 }
-                conn.execute(
-                    "INSERT OR REPLACE INTO ddb_items (table_name, hk, rk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![table, hk, rk, Value::Object(item).to_string(), size],
-                )?;
+                write_item(conn, &table, &definition, &item)?;
                 Ok(old)
             })
             .await
@@ -387,30 +481,27 @@ impl Tables {
                 if condition.as_ref().is_some_and(|c| !c.matches(old.as_ref())) {
                     return Err(DdbError::ConditionalCheckFailed);
                 }
-                conn.execute(
-                    "DELETE FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3",
-                    params![table, hk, rk],
-                )?;
+                delete_item(conn, &table, &hk, &rk)?;
                 Ok(old)
             })
             .await
     }
 
-    /// Reads up to `limit` items after `exclusive_start_key` in key order — and, as DynamoDB
+    /// Reads up to `limit` items (of `segment`, if given) after `exclusive_start_key` in key order — and, as DynamoDB
     /// does, at most [`SCAN_PAGE_BYTES`] of item data — keeping those that match `filter`. When
     /// the page stopped early (either bound), `last_evaluated_key` is the last scanned item's
     /// key.
     ///
     /// # Errors
     /// `ResourceNotFound`, `Validation` for a bad start key.
-    pub async fn scan(
-        &self,
-        table: &str,
-        limit: Option<usize>,
-        exclusive_start_key: Option<Item>,
-        filter: Option<Condition>,
-    ) -> Result<ScanPage, DdbError> {
+    pub async fn scan(&self, table: &str, options: ScanOptions) -> Result<ScanPage, DdbError> {
         let table = table.to_string();
+        let ScanOptions {
+            limit,
+            exclusive_start_key,
+            filter,
+            segment,
+        } = options;
         self.db
             .read(move |conn| {
                 let definition = definition_of(conn, &table)?;
@@ -421,7 +512,7 @@ impl Tables {
                 let start = exclusive_start_key.is_some();
                 let limit = limit.unwrap_or(usize::MAX);
                 let mut stmt = conn.prepare_cached(
-                    "SELECT item, size FROM ddb_items WHERE table_name = ?1
+                    "SELECT item, size, hk FROM ddb_items WHERE table_name = ?1
                        AND (NOT ?2 OR hk > ?3 OR (hk = ?3 AND rk > ?4))
                      ORDER BY hk, rk",
                 )?;
@@ -430,6 +521,10 @@ impl Tables {
                 let mut bytes = 0usize;
                 let mut more = false;
                 while let Some(row) = rows.next()? {
+                    let row_hk: String = row.get(2)?;
+                    if segment.is_some_and(|s| !s.holds(&row_hk)) {
+                        continue;
+                    }
                     if scanned.len() >= limit || bytes >= SCAN_PAGE_BYTES {
                         more = true;
                         break;
@@ -506,13 +601,18 @@ fn load_table(conn: &Connection, name: &str) -> Result<Option<(TableDefinition, 
         .optional()?)
 }
 
-fn definition_of(conn: &Connection, table: &str) -> Result<TableDefinition, DdbError> {
+pub(super) fn definition_of(conn: &Connection, table: &str) -> Result<TableDefinition, DdbError> {
     load_table(conn, table)?
         .map(|(d, _)| d)
         .ok_or_else(|| DdbError::ResourceNotFound(table.to_string()))
 }
 
-fn read_item(conn: &Connection, table: &str, hk: &str, rk: &str) -> Result<Option<Item>, DdbError> {
+pub(super) fn read_item(
+    conn: &Connection,
+    table: &str,
+    hk: &str,
+    rk: &str,
+) -> Result<Option<Item>, DdbError> {
     let text: Option<String> = conn
         .query_row(
             "SELECT item FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3",
@@ -524,7 +624,7 @@ fn read_item(conn: &Connection, table: &str, hk: &str, rk: &str) -> Result<Optio
 }
 
 /// The canonical (hash, range) key text of `item`; with `exact`, `item` must hold only keys.
-fn key_of(
+pub(super) fn key_of(
     definition: &TableDefinition,
     item: &Item,
     exact: bool,
@@ -569,7 +669,7 @@ fn key_of(
     ))
 }
 
-fn key_attributes(definition: &TableDefinition, item: &Item) -> Item {
+pub(super) fn key_attributes(definition: &TableDefinition, item: &Item) -> Item {
     std::iter::once(&definition.hash_key)
         .chain(definition.range_key.as_ref())
         .filter_map(|k| item.get(&k.name).map(|v| (k.name.clone(), v.clone())))

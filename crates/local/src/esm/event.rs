@@ -79,6 +79,8 @@ mod tests {
             approximate_receive_count: 2,
             approximate_first_receive_timestamp_ms: 11,
             last_error: None,
+            message_group_id: None,
+            dead_letter_source: None,
         };
         let event = sqs_event("q", &[m]);
         let r = &event["Records"][0];

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::errors::SqsError;
 use super::store::{Queues, ReceiveOptions, ReceivedMessage, SendMessage};
+use super::{extra, members};
 use super::{queue_name_from_url, queue_url};
 use crate::wire::{self, WireError};
 
@@ -31,7 +32,7 @@ pub async fn handle(queues: &Queues, operation: &str, host: &str, body: &[u8]) -
     }
 }
 
-enum Failure {
+pub(super) enum Failure {
     Wire(WireError),
     Sqs(SqsError),
 }
@@ -78,6 +79,12 @@ struct QueueRequest {
     queue_name_prefix: Option<String>,
     attributes: Option<BTreeMap<String, String>>,
     attribute_names: Option<Vec<String>>,
+    #[serde(rename = "tags")]
+    tags: Option<BTreeMap<String, String>>,
+    #[serde(rename = "QueueOwnerAWSAccountId")]
+    queue_owner_aws_account_id: Option<String>,
+    next_token: Option<String>,
+    max_results: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -97,6 +104,7 @@ struct BatchEntry {
     message_body: Option<String>,
     delay_seconds: Option<i64>,
     message_attributes: Option<Value>,
+    message_group_id: Option<String>,
     receipt_handle: Option<String>,
     visibility_timeout: Option<i64>,
 }
@@ -129,36 +137,57 @@ struct HandleRequest {
 }
 
 async fn dispatch(queues: &Queues, operation: &str, host: &str, body: &[u8]) -> Result<Value> {
+    let request = wire::object(body)?;
+    if !members::check(operation, &request)? {
+        return Err(WireError::unknown_operation(&format!("AmazonSQS.{operation}")).into());
+    }
     match operation {
         "CreateQueue" => {
-            let r: QueueRequest = wire::decode(body)?;
+            let r: QueueRequest = wire::from_object(request)?;
             let name = required(r.queue_name, "QueueName")?;
             queues
-                .create_queue(&name, &r.attributes.unwrap_or_default())
+                .create_queue_tagged(
+                    &name,
+                    &r.attributes.unwrap_or_default(),
+                    &r.tags.unwrap_or_default(),
+                )
                 .await?;
             Ok(json!({ "QueueUrl": queue_url(host, &name) }))
         }
         "GetQueueUrl" => {
-            let r: QueueRequest = wire::decode(body)?;
+            let r: QueueRequest = wire::from_object(request)?;
             let name = required(r.queue_name, "QueueName")?;
-            if !queues.exists(&name).await? {
+            let other_owner = r
+                .queue_owner_aws_account_id
+                .is_some_and(|owner| owner != crate::ACCOUNT_ID);
+            if other_owner || !queues.exists(&name).await? {
                 return Err(SqsError::QueueDoesNotExist.into());
             }
             Ok(json!({ "QueueUrl": queue_url(host, &name) }))
         }
         "ListQueues" => {
-            let r: QueueRequest = wire::decode(body)?;
+            let r: QueueRequest = wire::from_object(request)?;
             let names = queues.list_queues(r.queue_name_prefix.as_deref()).await?;
-            let urls: Vec<String> = names.iter().map(|n| queue_url(host, n)).collect();
-            Ok(json!({ "QueueUrls": urls }))
+            let page = extra::page(names, r.max_results, r.next_token.as_deref())?;
+            let urls: Vec<String> = page.items.iter().map(|n| queue_url(host, n)).collect();
+            // SQS omits `QueueUrls` when no queue matches.
+            let mut out = if urls.is_empty() {
+                json!({})
+            } else {
+                json!({ "QueueUrls": urls })
+            };
+            if let Some(token) = page.next_token {
+                out["NextToken"] = json!(token);
+            }
+            Ok(out)
         }
         "DeleteQueue" => {
-            let r: QueueRequest = wire::decode(body)?;
+            let r: QueueRequest = wire::from_object(request)?;
             queues.delete_queue(&queue_of(r.queue_url)?).await?;
             Ok(json!({}))
         }
         "GetQueueAttributes" => {
-            let r: QueueRequest = wire::decode(body)?;
+            let r: QueueRequest = wire::from_object(request)?;
             let queue = queue_of(r.queue_url)?;
             // No names asked for: no attributes returned (as SQS), but the queue must exist.
             let names = r.attribute_names.unwrap_or_default();
@@ -166,25 +195,25 @@ async fn dispatch(queues: &Queues, operation: &str, host: &str, body: &[u8]) -> 
             Ok(json!({ "Attributes": attrs }))
         }
         "SetQueueAttributes" => {
-            let r: QueueRequest = wire::decode(body)?;
+            let r: QueueRequest = wire::from_object(request)?;
             let queue = queue_of(r.queue_url)?;
             let attrs = required(r.attributes, "Attributes")?;
             queues.set_attributes(&queue, &attrs).await?;
             Ok(json!({}))
         }
-        "SendMessage" => send(queues, body).await,
-        "SendMessageBatch" => send_batch(queues, body).await,
-        "ReceiveMessage" => receive(queues, body).await,
+        "SendMessage" => send(queues, request).await,
+        "SendMessageBatch" => send_batch(queues, request).await,
+        "ReceiveMessage" => receive(queues, request).await,
         "DeleteMessage" => {
-            let r: HandleRequest = wire::decode(body)?;
+            let r: HandleRequest = wire::from_object(request)?;
             let queue = queue_of(r.queue_url)?;
             let handle = required(r.receipt_handle, "ReceiptHandle")?;
             queues.delete(&queue, &handle).await?;
             Ok(json!({}))
         }
-        "DeleteMessageBatch" => delete_batch(queues, body).await,
+        "DeleteMessageBatch" => delete_batch(queues, request).await,
         "ChangeMessageVisibility" => {
-            let r: HandleRequest = wire::decode(body)?;
+            let r: HandleRequest = wire::from_object(request)?;
             let queue = queue_of(r.queue_url)?;
             let handle = required(r.receipt_handle, "ReceiptHandle")?;
             let timeout = required(r.visibility_timeout, "VisibilityTimeout")?;
@@ -192,13 +221,13 @@ async fn dispatch(queues: &Queues, operation: &str, host: &str, body: &[u8]) -> 
             queues.change_visibility(&queue, &handle, timeout).await?;
             Ok(json!({}))
         }
-        "ChangeMessageVisibilityBatch" => change_visibility_batch(queues, body).await,
+        "ChangeMessageVisibilityBatch" => change_visibility_batch(queues, request).await,
         "PurgeQueue" => {
-            let r: QueueRequest = wire::decode(body)?;
+            let r: QueueRequest = wire::from_object(request)?;
             queues.purge(&queue_of(r.queue_url)?).await?;
             Ok(json!({}))
         }
-        other => Err(WireError::unknown_operation(&format!("AmazonSQS.{other}")).into()),
+        _ => extra::dispatch(queues, operation, host, request).await,
     }
 }
 
@@ -206,8 +235,19 @@ fn send_message_of(
     body: Option<String>,
     delay: Option<i64>,
     attributes: Option<Value>,
+    group: Option<String>,
 ) -> std::result::Result<SendMessage, SqsError> {
     let body = required(body, "MessageBody")?;
+    if let Some(g) = &group {
+        let valid = (1..=128).contains(&g.len()) && g.chars().all(|c| c.is_ascii_graphic());
+        if !valid {
+            return Err(SqsError::invalid_value(
+                g,
+                "MessageGroupId",
+                "MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.",
+            ));
+        }
+    }
     let delay_seconds = match delay {
         Some(d) => Some(u32::try_from(seconds(d, "DelaySeconds", 900)?.as_secs()).unwrap_or(0)),
         None => None,
@@ -216,6 +256,7 @@ fn send_message_of(
         body,
         delay_seconds,
         message_attributes: attributes,
+        message_group_id: group,
     })
 }
 
@@ -229,18 +270,15 @@ fn sent_json(sent: &super::SentMessage) -> Map<String, Value> {
     out
 }
 
-async fn send(queues: &Queues, body: &[u8]) -> Result<Value> {
-    let r: SendRequest = wire::decode(body)?;
+async fn send(queues: &Queues, request: Map<String, Value>) -> Result<Value> {
+    let r: SendRequest = wire::from_object(request)?;
     let queue = queue_of(r.queue_url)?;
-    if r.message_group_id.is_some() {
-        return Err(SqsError::invalid_value(
-            "MessageGroupId",
-            "MessageGroupId",
-            "The request include parameter that is not valid for this queue type",
-        )
-        .into());
-    }
-    let message = send_message_of(r.message_body, r.delay_seconds, r.message_attributes)?;
+    let message = send_message_of(
+        r.message_body,
+        r.delay_seconds,
+        r.message_attributes,
+        r.message_group_id,
+    )?;
     let sent = queues.send(&queue, message).await?;
     Ok(Value::Object(sent_json(&sent)))
 }
@@ -282,8 +320,8 @@ fn failed_entry(id: &str, e: &SqsError) -> Value {
     })
 }
 
-async fn send_batch(queues: &Queues, body: &[u8]) -> Result<Value> {
-    let r: BatchRequest = wire::decode(body)?;
+async fn send_batch(queues: &Queues, request: Map<String, Value>) -> Result<Value> {
+    let r: BatchRequest = wire::from_object(request)?;
     let queue = queue_of(r.queue_url)?;
     let entries = required(r.entries, "Entries")?;
     let ids = batch_ids(&entries)?;
@@ -304,6 +342,7 @@ async fn send_batch(queues: &Queues, body: &[u8]) -> Result<Value> {
             entry.message_body,
             entry.delay_seconds,
             entry.message_attributes,
+            entry.message_group_id,
         ) {
             Ok(m) => {
                 to_send.push(m);
@@ -328,8 +367,8 @@ async fn send_batch(queues: &Queues, body: &[u8]) -> Result<Value> {
     Ok(json!({ "Successful": successful, "Failed": failed }))
 }
 
-async fn delete_batch(queues: &Queues, body: &[u8]) -> Result<Value> {
-    let r: BatchRequest = wire::decode(body)?;
+async fn delete_batch(queues: &Queues, request: Map<String, Value>) -> Result<Value> {
+    let r: BatchRequest = wire::from_object(request)?;
     let queue = queue_of(r.queue_url)?;
     let entries = required(r.entries, "Entries")?;
     let ids = batch_ids(&entries)?;
@@ -348,8 +387,8 @@ async fn delete_batch(queues: &Queues, body: &[u8]) -> Result<Value> {
     Ok(json!({ "Successful": successful, "Failed": failed }))
 }
 
-async fn change_visibility_batch(queues: &Queues, body: &[u8]) -> Result<Value> {
-    let r: BatchRequest = wire::decode(body)?;
+async fn change_visibility_batch(queues: &Queues, request: Map<String, Value>) -> Result<Value> {
+    let r: BatchRequest = wire::from_object(request)?;
     let queue = queue_of(r.queue_url)?;
     let entries = required(r.entries, "Entries")?;
     let ids = batch_ids(&entries)?;
@@ -374,8 +413,8 @@ async fn change_visibility_batch(queues: &Queues, body: &[u8]) -> Result<Value> 
     Ok(json!({ "Successful": successful, "Failed": failed }))
 }
 
-async fn receive(queues: &Queues, body: &[u8]) -> Result<Value> {
-    let r: ReceiveRequest = wire::decode(body)?;
+async fn receive(queues: &Queues, request: Map<String, Value>) -> Result<Value> {
+    let r: ReceiveRequest = wire::from_object(request)?;
     let queue = queue_of(r.queue_url)?;
     let max = r.max_number_of_messages.unwrap_or(1);
     if !(1..=10).contains(&max) {
@@ -416,6 +455,10 @@ async fn receive(queues: &Queues, body: &[u8]) -> Result<Value> {
         .iter()
         .map(|m| message_json(m, &system, &user))
         .collect();
+    // SQS omits `Messages` when there are none (clients loop `while "Messages" in response`).
+    if out.is_empty() {
+        return Ok(json!({}));
+    }
     Ok(json!({ "Messages": out }))
 }
 
@@ -438,6 +481,11 @@ fn message_json(m: &ReceivedMessage, system: &[String], user: &[String]) -> Valu
         (
             "ApproximateFirstReceiveTimestamp",
             Some(m.approximate_first_receive_timestamp_ms.to_string()),
+        ),
+        ("MessageGroupId", m.message_group_id.clone()),
+        (
+            "DeadLetterQueueSourceArn",
+            m.dead_letter_source.as_deref().map(super::queue_arn),
         ),
         // durapipe's own: why the message failed last (see docs on local divergences).
         ("DurapipeLastError", m.last_error.clone()),

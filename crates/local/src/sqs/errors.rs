@@ -54,6 +54,9 @@ pub enum SqsError {
     /// A feature this local stack does not implement (FIFO queues, for example).
     #[error("{0}")]
     UnsupportedOperation(String),
+    /// No such resource (a message move task); the text says which.
+    #[error("{0}")]
+    ResourceNotFound(String),
     /// The database failed.
     #[error("internal database error")]
     Db(#[from] DbError),
@@ -182,6 +185,13 @@ impl SqsError {
                 "UnsupportedOperation",
                 false,
                 "AWS.SimpleQueueService.UnsupportedOperation",
+                bad,
+                true,
+            ),
+            Self::ResourceNotFound(_) => (
+                "ResourceNotFoundException",
+                false,
+                "ResourceNotFoundException",
                 bad,
                 true,
             ),

@@ -124,8 +124,9 @@ pub(super) fn insert_message(
     let attrs_json = attrs.map(|a| Value::Object(a).to_string());
     conn.execute(
         "INSERT INTO sqs_messages (queue, message_id, body, md5_of_body, message_attributes,
-                                   md5_of_message_attributes, sent_ms, visible_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                   md5_of_message_attributes, sent_ms, visible_at_ms,
+                                   message_group_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             queue,
             message_id,
@@ -134,7 +135,8 @@ pub(super) fn insert_message(
             attrs_json,
             md5_attrs,
             now,
-            now + delay * 1000
+            now + delay * 1000,
+            message.message_group_id
         ],
     )?;
     Ok(SentMessage {
@@ -171,6 +173,8 @@ struct Candidate {
     receive_count: u32,
     first_receive_ms: Option<i64>,
     last_error: Option<String>,
+    message_group_id: Option<String>,
+    dead_letter_source: Option<String>,
 }
 
 /// One receive inside the writer's transaction; returns the messages and whether any moved to
@@ -204,7 +208,8 @@ pub(super) fn receive_in(
     let mut moved = false;
     let mut stmt = conn.prepare_cached(
         "SELECT seq, message_id, body, md5_of_body, message_attributes, md5_of_message_attributes,
-                sent_ms, receive_count, first_receive_ms, last_error
+                sent_ms, receive_count, first_receive_ms, last_error, message_group_id,
+                dead_letter_source
            FROM sqs_messages WHERE queue = ?1 AND visible_at_ms <= ?2 ORDER BY seq LIMIT ?3",
     )?;
     while out.len() < max {
@@ -222,6 +227,8 @@ pub(super) fn receive_in(
                     receive_count: r.get(7)?,
                     first_receive_ms: r.get(8)?,
                     last_error: r.get(9)?,
+                    message_group_id: r.get(10)?,
+                    dead_letter_source: r.get(11)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -235,9 +242,10 @@ pub(super) fn receive_in(
             {
                 conn.execute(
                     "UPDATE sqs_messages SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
-                            first_receive_ms = NULL, receipt_handle = NULL
+                            first_receive_ms = NULL, receipt_handle = NULL,
+                            dead_letter_source = ?4
                       WHERE seq = ?1",
-                    params![c.seq, policy.dead_letter_queue, now],
+                    params![c.seq, policy.dead_letter_queue, now, queue],
                 )?;
                 tracing::info!(
                     queue,
@@ -277,6 +285,8 @@ pub(super) fn receive_in(
                 approximate_receive_count: count,
                 approximate_first_receive_timestamp_ms: first,
                 last_error: c.last_error,
+                message_group_id: c.message_group_id,
+                dead_letter_source: c.dead_letter_source,
             });
         }
     }

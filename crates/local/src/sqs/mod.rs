@@ -3,13 +3,19 @@
 mod api;
 mod attributes;
 mod errors;
+mod extra;
 pub mod md5;
+mod members;
 mod messages;
+mod move_tasks;
+pub mod query_protocol;
 mod store;
+mod tags;
 
 pub use api::handle;
 pub use attributes::RedrivePolicy;
 pub use errors::SqsError;
+pub use move_tasks::MoveTask;
 pub use store::{
     QueueCounts, Queues, ReceiveOptions, ReceivedMessage, SendMessage, SentMessage, StoredMessage,
 };

@@ -42,6 +42,24 @@ CREATE TABLE IF NOT EXISTS sqs_messages (
     receipt_handle             TEXT,
     last_error                 TEXT
 );
+CREATE TABLE IF NOT EXISTS sqs_queue_tags (
+    queue       TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    PRIMARY KEY (queue, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sqs_move_tasks (
+    handle      TEXT PRIMARY KEY,
+    source      TEXT NOT NULL,
+    destination TEXT,
+    rate        INTEGER,
+    status      TEXT NOT NULL,
+    moved       INTEGER NOT NULL DEFAULT 0,
+    to_move     INTEGER NOT NULL,
+    last_seq    INTEGER NOT NULL,
+    started_ms  INTEGER NOT NULL,
+    failure     TEXT
+);
 CREATE INDEX IF NOT EXISTS sqs_messages_visible ON sqs_messages (queue, visible_at_ms, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS sqs_messages_id ON sqs_messages (queue, message_id);
 ";
@@ -55,6 +73,8 @@ pub struct SendMessage {
     pub delay_seconds: Option<u32>,
     /// Message attributes in the JSON protocol's shape (`name → {DataType, StringValue|BinaryValue}`).
     pub message_attributes: Option<Value>,
+    /// The message group (kept and reported; standard queues do not order by it).
+    pub message_group_id: Option<String>,
 }
 
 /// What `SendMessage` answers.
@@ -112,6 +132,10 @@ pub struct ReceivedMessage {
     pub approximate_first_receive_timestamp_ms: i64,
     /// The last error recorded by [`Queues::release_with_error`], if any.
     pub last_error: Option<String>,
+    /// The message group it was sent with, if any.
+    pub message_group_id: Option<String>,
+    /// The queue it was moved to the dead-letter queue from, if it was.
+    pub dead_letter_source: Option<String>,
 }
 
 /// A message as stored, for inspection without receiving it (`durapipe dlq list`).
@@ -161,14 +185,34 @@ impl Queues {
         clock: Arc<dyn Clock>,
         config: QueueConfig,
     ) -> Result<Self, SqsError> {
-        db.write(|conn| conn.execute_batch(SCHEMA).map_err(SqsError::from))
-            .await?;
+        db.write(|conn| {
+            conn.execute_batch(SCHEMA)?;
+            add_column(conn, "sqs_messages", "message_group_id")?;
+            add_column(conn, "sqs_messages", "dead_letter_source")?;
+            super::move_tasks::fail_interrupted(conn)
+        })
+        .await?;
         Ok(Self {
             db,
             clock,
             config: Arc::new(config),
             notify: Arc::new(Notify::new()),
         })
+    }
+
+    /// The database behind the store.
+    pub(super) fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The store clock's time (ms since the epoch).
+    pub(super) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Wakes long-polling receivers (after messages were moved in).
+    pub(super) fn wake_receivers(&self) {
+        self.notify.notify_waiters();
     }
 
     /// The store's limits.
@@ -186,6 +230,23 @@ impl Queues {
         name: &str,
         attributes: &BTreeMap<String, String>,
     ) -> Result<(), SqsError> {
+        self.create_queue_tagged(name, attributes, &BTreeMap::new())
+            .await
+    }
+
+    /// [`Queues::create_queue`] with tags, set when the queue is created (an existing queue's
+    /// tags are left as they are, as SQS does).
+    ///
+    /// # Errors
+    /// As [`Queues::create_queue`]; `InvalidParameterValue` for bad tags.
+    pub async fn create_queue_tagged(
+        &self,
+        name: &str,
+        attributes: &BTreeMap<String, String>,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), SqsError> {
+        super::tags::validate(tags)?;
+        let tags = tags.clone();
         if name.ends_with(".fifo") {
             return Err(SqsError::UnsupportedOperation(
                 "FIFO queues are not supported by the durapipe local stack.".into(),
@@ -214,7 +275,7 @@ impl Queues {
                     "INSERT INTO sqs_queues (name, attributes, created_ms, modified_ms) VALUES (?1, ?2, ?3, ?3)",
                     params![name, to_json(&attrs), now],
                 )?;
-                Ok(())
+                super::tags::add_in(conn, &name, &tags)
             })
             .await
     }
@@ -231,6 +292,7 @@ impl Queues {
                     return Err(SqsError::QueueDoesNotExist);
                 }
                 conn.execute("DELETE FROM sqs_messages WHERE queue = ?1", [&name])?;
+                conn.execute("DELETE FROM sqs_queue_tags WHERE queue = ?1", [&name])?;
                 Ok(())
             })
             .await
@@ -751,7 +813,8 @@ impl Queues {
                 load_queue(conn, &to)?.ok_or(SqsError::QueueDoesNotExist)?;
                 Ok::<_, SqsError>(conn.execute(
                     "UPDATE sqs_messages SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
-                            first_receive_ms = NULL, receipt_handle = NULL
+                            first_receive_ms = NULL, receipt_handle = NULL,
+                            dead_letter_source = NULL
                       WHERE queue = ?1",
                     params![from, to, now],
                 )?)
@@ -760,4 +823,22 @@ impl Queues {
         self.notify.notify_waiters();
         Ok(moved)
     }
+}
+
+/// Adds a nullable TEXT column to a table created by an older version, if it lacks it.
+fn add_column(
+    conn: &durapipe_sqlite::rusqlite::Connection,
+    table: &str,
+    column: &str,
+) -> Result<(), SqsError> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let exists = stmt
+        .query_map([], |r| r.get::<_, String>(1))?
+        .collect::<Result<Vec<_>, _>>()?
+        .iter()
+        .any(|c| c == column);
+    if !exists {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} TEXT"))?;
+    }
+    Ok(())
 }
