@@ -79,6 +79,8 @@ pub(crate) struct Inner {
     pub(crate) checkpoints: std::sync::atomic::AtomicU64,
     /// Handler invocations started since start (for benchmarks).
     pub(crate) invocations: std::sync::atomic::AtomicU64,
+    /// How long accepted checkpoints took, request to committed answer (for metrics).
+    pub(crate) checkpoint_latency: durapipe_sqlite::histogram::Histogram,
 }
 
 /// The local durable-execution service. Cheap to clone.
@@ -130,6 +132,7 @@ impl DurableService {
             idle: tokio::sync::Notify::new(),
             checkpoints: std::sync::atomic::AtomicU64::new(0),
             invocations: std::sync::atomic::AtomicU64::new(0),
+            checkpoint_latency: durapipe_sqlite::histogram::Histogram::default(),
         });
         let svc = Self { inner };
         tokio::spawn(svc.clone().timer_loop());
@@ -356,6 +359,12 @@ impl DurableService {
     /// Checkpoints accepted since the service started.
     pub fn checkpoints(&self) -> u64 {
         self.inner.checkpoints.load(Ordering::Relaxed)
+    }
+
+    /// How long accepted checkpoints took since the service started (request to committed
+    /// answer).
+    pub fn checkpoint_latency(&self) -> durapipe_sqlite::histogram::HistogramSnapshot {
+        self.inner.checkpoint_latency.snapshot()
     }
 
     /// Handler invocations of durable functions started since the service started.

@@ -146,7 +146,9 @@ async fn checkpoint(
         client_token,
         updates,
     };
+    let started = std::time::Instant::now();
     let response = svc.command(arn, cmd).await?.unwrap_or(Value::Null);
+    svc.inner.checkpoint_latency.observe(started.elapsed());
     svc.inner
         .checkpoints
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
