@@ -29,7 +29,7 @@
     return node;
   }
 
-  function append(node, children) {
+  function append(node, ...children) {
     for (const child of children.flat(Infinity)) {
       if (child === undefined || child === null || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
