@@ -170,7 +170,21 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
          return c && c.textContent === '1'",
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // More traffic while the page is open: the counters move without a reload.
+    let queue_url = stack.info().queue_url.clone();
+    for i in 0..40 {
+        let body = json!({ "QueueUrl": queue_url, "MessageBody": json!({
+            "data_source": format!("file-{i}.csv"), "processing_type": "standard" }).to_string() });
+        post(&endpoint, "AmazonSQS.SendMessage", &body.to_string()).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.until(
+        "the overview counts the new messages without a reload",
+        Duration::from_secs(30),
+        "const c = document.querySelector('[data-card=\"processed\"] .value');
+         return c && c.textContent === '41'",
+    )
+    .await;
     b.screenshot("overview").await;
     b.close().await;
     stack.shutdown(Duration::from_secs(5)).await;
@@ -232,6 +246,23 @@ async fn failed_attempts(endpoint: &str) -> u64 {
         .trim()
         .parse()
         .unwrap()
+}
+
+/// A raw AWS JSON request to the stack; returns the response body.
+async fn post(endpoint: &str, target: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nX-Amz-Target: {target}\r\n\
+         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    out.split_once("\r\n\r\n").unwrap().1.to_owned()
 }
 
 async fn get(endpoint: &str, path: &str) -> String {

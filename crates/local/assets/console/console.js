@@ -327,7 +327,9 @@
     ctx.fillText(`${maxRate.toFixed(1)} msg/s`, 4, top);
     ctx.fillText(`messages/s now ${points[points.length - 1].rate.toFixed(1)}`, left, h - 4);
     ctx.fillStyle = '#d99a1e';
-    ctx.fillText(`${maxLatency.toFixed(1)} ms`, right + 4, top);
+    ctx.textAlign = 'right';
+    ctx.fillText(`${maxLatency.toFixed(1)} ms`, w - 4, top);
+    ctx.textAlign = 'left';
     const last = [...points].reverse().find((p) => p.latency !== null);
     ctx.fillText(`checkpoint latency ${last ? last.latency.toFixed(2) : '–'} ms`, left + 220, h - 4);
   }
