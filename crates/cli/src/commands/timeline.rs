@@ -122,12 +122,13 @@ pub fn render(spans: &[Span], width: usize, now_ms: i64) -> String {
         .max()
         .unwrap_or(t0);
     let total = (t1 - t0).max(1) as f64;
-    let label_width = 44;
+    let label_width = 48;
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<label_width$} {:<10} {:>10} {:>10}  timeline (0 to {})",
+        "{:<label_width$} {:<13} {:<10} {:>10} {:>10}  timeline (0 to {})",
         "OPERATION",
+        "TYPE",
         "STATUS",
         "START",
         "DURATION",
@@ -151,13 +152,14 @@ pub fn render(spans: &[Span], width: usize, now_ms: i64) -> String {
         let bar: String = (0..width)
             .map(|i| if (from..to).contains(&i) { glyph } else { ' ' })
             .collect();
-        let label: String = format!("{}{} ({})", "  ".repeat(s.depth), s.label, s.kind)
-            .chars()
-            .take(label_width)
-            .collect();
+        let mut label = format!("{}{}", "  ".repeat(s.depth), s.label);
+        if label.chars().count() > label_width {
+            label = label.chars().take(label_width - 1).collect::<String>() + "…";
+        }
         let _ = writeln!(
             out,
-            "{label:<label_width$} {:<10} {:>10} {:>10} |{bar}|",
+            "{label:<label_width$} {:<13} {:<10} {:>10} {:>10} |{bar}|",
+            s.kind,
             s.status,
             format!("+{}", duration(s.start_ms - t0)),
             if s.end_ms.is_some() {
