@@ -17,14 +17,20 @@ use serde_json::{json, Value};
 #[test]
 fn history_timeline_draws_the_seed_s_stages_and_bad_actions_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let stack = up(dir.path(), &["--batching-window", "0", "--time-scale", "100"]);
+    let stack = up(
+        dir.path(),
+        &["--batching-window", "0", "--time-scale", "100"],
+    );
     let banner = stack.stdout();
     assert!(
         banner.contains(&format!("console    {}/", stack.endpoint)),
         "{banner}"
     );
     assert!(banner.contains(&format!("metrics    {}/metrics", stack.endpoint)));
-    assert!(banner.contains("run 100x faster (--time-scale)"), "{banner}");
+    assert!(
+        banner.contains("run 100x faster (--time-scale)"),
+        "{banner}"
+    );
     let (status, page) = http(&stack.endpoint, "GET", "/", &[], "").unwrap();
     assert_eq!(status, 200);
     assert!(page.contains("durapipe console"));
@@ -57,15 +63,24 @@ fn history_timeline_draws_the_seed_s_stages_and_bad_actions_fail_clearly() {
         assert!(line.starts_with("          "), "{line}");
     }
     let header = timeline.lines().next().unwrap();
-    assert!(header.starts_with("OPERATION") && header.contains("timeline"), "{header}");
+    assert!(
+        header.starts_with("OPERATION") && header.contains("timeline"),
+        "{header}"
+    );
 
     let unknown = arn.rsplit_once('/').unwrap().0.to_owned() + "/0000";
     for (args, expect) in [
         (vec!["stop", &unknown], "cannot stop"),
         (vec!["callback", "succeed", "bm9wZQ"], "callback bm9wZQ"),
         (vec!["callback", "heartbeat", "bm9wZQ"], "callback bm9wZQ"),
-        (vec!["callback", "succeed", "bm9wZQ", "not json"], "the payload must be JSON"),
-        (vec!["history", "--timeline", "--width", "5", arn.as_str()], "--width"),
+        (
+            vec!["callback", "succeed", "bm9wZQ", "not json"],
+            "the payload must be JSON",
+        ),
+        (
+            vec!["history", "--timeline", "--width", "5", arn.as_str()],
+            "--width",
+        ),
     ] {
         let out = stack.cli(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -106,10 +121,10 @@ async fn durapipe(endpoint: &str, args: &[&str]) -> (bool, String, String) {
 async fn callback_id(stack: &Stack, arn: &str) -> String {
     for _ in 0..200 {
         let ops = stack.service().operations(arn).await.unwrap();
-        if let Some(id) = ops
-            .iter()
-            .find_map(|o| o.pointer("/CallbackDetails/CallbackId").and_then(Value::as_str))
-        {
+        if let Some(id) = ops.iter().find_map(|o| {
+            o.pointer("/CallbackDetails/CallbackId")
+                .and_then(Value::as_str)
+        }) {
             return id.to_owned();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -142,29 +157,46 @@ async fn stop_and_callback_commands_act_on_running_executions() {
         .unwrap(),
     );
 
-    let arn = service.start("dev-approval", &json!({"n": 1})).await.unwrap();
+    let arn = service
+        .start("dev-approval", &json!({"n": 1}))
+        .await
+        .unwrap();
     let id = callback_id(&stack, &arn).await;
     let (ok, out, err) = durapipe(&endpoint, &["callback", "heartbeat", &id]).await;
     assert!(ok && out.contains("heartbeat sent"), "{out}{err}");
-    let (ok, out, err) = durapipe(&endpoint, &["callback", "succeed", &id, r#"{"ok": true}"#]).await;
+    let (ok, out, err) =
+        durapipe(&endpoint, &["callback", "succeed", &id, r#"{"ok": true}"#]).await;
     assert!(ok && out.contains("succeeded"), "{out}{err}");
     let o = service.wait(&arn, Duration::from_secs(20)).await.unwrap();
     assert_eq!(o.status, ExecStatus::Succeeded, "{o:?}");
     let result: Value = serde_json::from_str(o.result.as_deref().unwrap()).unwrap();
     assert_eq!(result, json!({ "approved": { "ok": true } }));
 
-    let arn = service.start("dev-approval", &json!({"n": 2})).await.unwrap();
+    let arn = service
+        .start("dev-approval", &json!({"n": 2}))
+        .await
+        .unwrap();
     let id = callback_id(&stack, &arn).await;
     let (ok, out, err) = durapipe(
         &endpoint,
-        &["callback", "fail", &id, "not approved", "--error-type", "Rejected"],
+        &[
+            "callback",
+            "fail",
+            &id,
+            "not approved",
+            "--error-type",
+            "Rejected",
+        ],
     )
     .await;
     assert!(ok && out.contains("failed"), "{out}{err}");
     let o = service.wait(&arn, Duration::from_secs(20)).await.unwrap();
     assert_eq!(o.status, ExecStatus::Failed, "{o:?}");
 
-    let arn = service.start("dev-approval", &json!({"n": 3})).await.unwrap();
+    let arn = service
+        .start("dev-approval", &json!({"n": 3}))
+        .await
+        .unwrap();
     callback_id(&stack, &arn).await;
     let (ok, out, err) = durapipe(&endpoint, &["stop", &arn, "--error-message", "by hand"]).await;
     assert!(ok && out.contains("stopped"), "{out}{err}");

@@ -60,9 +60,8 @@ impl DurableService {
             .read(|c| {
                 let mut stmt =
                     sql(c.prepare("SELECT status, COUNT(*) FROM dx_executions GROUP BY status"))?;
-                let rows = sql(stmt.query_map([], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-                }))?;
+                let rows =
+                    sql(stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))))?;
                 let mut counts: Vec<(ExecStatus, u64)> = [
                     ExecStatus::Running,
                     ExecStatus::Succeeded,

@@ -45,10 +45,12 @@ async fn send_from_console(b: &Browser, endpoint: &str, body: &str) -> String {
 /// The timeline's bars as `{id, name, type, status, parent, start}` objects.
 async fn bars(b: &Browser) -> Vec<Value> {
     let v = b
-        .js("return [...document.querySelectorAll('#timeline [data-operation-id]')].map(e => ({
+        .js(
+            "return [...document.querySelectorAll('#timeline [data-operation-id]')].map(e => ({
             id: e.dataset.operationId, name: e.dataset.operationName,
             type: e.dataset.operationType, status: e.dataset.status,
-            parent: e.dataset.parentId, start: Number(e.dataset.startMs)}))")
+            parent: e.dataset.parentId, start: Number(e.dataset.startMs)}))",
+        )
         .await;
     v.as_array().unwrap().clone()
 }
@@ -66,8 +68,10 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
         b.open(&format!("{endpoint}/#/executions"), "executions")
             .await;
         let status = b
-            .js("const r = document.querySelector('#executions tbody tr[data-arn]');
-                 return r ? r.querySelector('[data-status]').dataset.status : null")
+            .js(
+                "const r = document.querySelector('#executions tbody tr[data-arn]');
+                 return r ? r.querySelector('[data-status]').dataset.status : null",
+            )
             .await;
         if status == json!("SUCCEEDED") {
             break;
@@ -76,7 +80,11 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
             let arn = b
                 .js("return document.querySelector('#executions tbody tr[data-arn]').dataset.arn")
                 .await;
-            let ops = stack.service().operations(arn.as_str().unwrap()).await.unwrap();
+            let ops = stack
+                .service()
+                .operations(arn.as_str().unwrap())
+                .await
+                .unwrap();
             panic!("execution status {status}: {ops:#?}");
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -98,8 +106,16 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
         .filter(|x| x["type"] == "CHAINED_INVOKE")
         .collect();
     let mut ordered = invokes.clone();
-    ordered.sort_by(|a, c| a["start"].as_f64().partial_cmp(&c["start"].as_f64()).unwrap());
-    let names: Vec<&str> = ordered.iter().map(|x| x["name"].as_str().unwrap()).collect();
+    ordered.sort_by(|a, c| {
+        a["start"]
+            .as_f64()
+            .partial_cmp(&c["start"].as_f64())
+            .unwrap()
+    });
+    let names: Vec<&str> = ordered
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
     assert_eq!(
         names,
         [
@@ -229,7 +245,10 @@ async fn dead_letter_shows_its_validation_error_and_redrive_requeues_it() {
     // Back on the queue, the pipeline receives it again: a new failed attempt, then the DLQ.
     let deadline = Instant::now() + Duration::from_secs(60);
     while failed_attempts(&endpoint).await <= failed_before {
-        assert!(Instant::now() < deadline, "the redriven message was not received again");
+        assert!(
+            Instant::now() < deadline,
+            "the redriven message was not received again"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     b.wait_css(&row, Duration::from_secs(60)).await;
@@ -269,9 +288,11 @@ async fn get(endpoint: &str, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = endpoint.trim_start_matches("http://");
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     out.split_once("\r\n\r\n").unwrap().1.to_owned()
@@ -352,7 +373,10 @@ async fn callback_buttons_complete_a_waiting_execution() {
     assert_eq!(result, json!({ "approved": { "approved": true } }));
 
     // Fail.
-    let arn = service.start("dev-approval", &json!({"n": 2})).await.unwrap();
+    let arn = service
+        .start("dev-approval", &json!({"n": 2}))
+        .await
+        .unwrap();
     b.open(&execution_url(&endpoint, &arn), "execution").await;
     b.until(
         "the second open callback is shown",
@@ -395,9 +419,7 @@ async fn hostile_values_render_as_text_and_no_script_runs() {
     service.register_durable(
         "dev-hostile",
         durable_fn(
-            |_: Value, _: DurableContext| async move {
-                Err::<Value, _>(HOSTILE.into())
-            },
+            |_: Value, _: DurableContext| async move { Err::<Value, _>(HOSTILE.into()) },
             service.in_process_client(),
         )
         .unwrap(),
@@ -441,7 +463,9 @@ async fn hostile_values_render_as_text_and_no_script_runs() {
     let arn = service.start("dev-hostile", &json!({})).await.unwrap();
     service.wait(&arn, Duration::from_secs(30)).await.unwrap();
     b.open(&execution_url(&endpoint, &arn), "execution").await;
-    let error = b.wait_css("#execution-error", Duration::from_secs(10)).await;
+    let error = b
+        .wait_css("#execution-error", Duration::from_secs(10))
+        .await;
     let text = error.text().await.unwrap();
     assert!(
         text.contains(&serde_json::to_string(HOSTILE).unwrap()),
@@ -490,12 +514,17 @@ async fn a_3000_operation_execution_page_loads_within_the_bound() {
     b.open(&execution_url(&endpoint, &arn), "execution").await;
     let took = started.elapsed();
     eprintln!("the 3,000-operation execution's page rendered in {took:?}");
-    assert!(took < PAGE_BOUND, "the page took {took:?} (bound {PAGE_BOUND:?})");
+    assert!(
+        took < PAGE_BOUND,
+        "the page took {took:?} (bound {PAGE_BOUND:?})"
+    );
     let shown = b
         .js("return document.querySelectorAll('#timeline .tl-bar').length")
         .await;
     assert_eq!(shown, json!(200), "one page of operations, not all of them");
-    let heading = b.js("return document.querySelector('#timeline h3').textContent").await;
+    let heading = b
+        .js("return document.querySelector('#timeline h3').textContent")
+        .await;
     assert_eq!(heading, json!("Timeline — operations 1–200 of 3000"));
     b.screenshot("large-execution").await;
     // The next page follows on.

@@ -65,7 +65,10 @@ async fn request(
     let (head, body) = out.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
     // Bodies here are small and sent whole; strip chunked framing if any.
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         let mut rest = body;
         let mut plain = String::new();
         while let Some((size, tail)) = rest.split_once("\r\n") {
@@ -97,28 +100,61 @@ async fn the_page_and_its_assets_are_embedded_and_served_with_a_strict_policy() 
     let page = request(&stack, "GET", "/", &[], "").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("<title>durapipe console</title>"));
-    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
     let csp = page.header("content-security-policy").unwrap();
-    assert!(csp.contains("script-src 'self'") && csp.contains("default-src 'none'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
     let script = request(&stack, "GET", "/console/console.js", &[], "").await;
     assert_eq!(script.status, 200);
-    assert!(script.header("content-type").unwrap().starts_with("text/javascript"));
-    for sink in [".innerHTML", ".outerHTML", "insertAdjacentHTML", "document.write", "eval("] {
-        assert!(!script.body.contains(sink), "the console must not use {sink}");
+    assert!(script
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    for sink in [
+        ".innerHTML",
+        ".outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+    ] {
+        assert!(
+            !script.body.contains(sink),
+            "the console must not use {sink}"
+        );
     }
-    assert_eq!(request(&stack, "GET", "/console/console.css", &[], "").await.status, 200);
-    assert_eq!(request(&stack, "GET", "/console/other.js", &[], "").await.status, 404);
+    assert_eq!(
+        request(&stack, "GET", "/console/console.css", &[], "")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        request(&stack, "GET", "/console/other.js", &[], "")
+            .await
+            .status,
+        404
+    );
     // The AWS endpoints on the same path still answer.
     let queues = request(
         &stack,
         "POST",
         "/",
-        &[("x-amz-target", "AmazonSQS.ListQueues"), ("content-type", "application/x-amz-json-1.0")],
+        &[
+            ("x-amz-target", "AmazonSQS.ListQueues"),
+            ("content-type", "application/x-amz-json-1.0"),
+        ],
         "{}",
     )
     .await;
     assert_eq!(queues.status, 200, "{}", queues.body);
-    let config = request(&stack, "GET", "/_durapipe/console/config", &[], "").await.json();
+    let config = request(&stack, "GET", "/_durapipe/console/config", &[], "")
+        .await
+        .json();
     assert_eq!(config["Queue"], "dev-data-processing-queue");
     assert_eq!(config["TimeScale"], 1.0);
     assert_eq!(
@@ -135,20 +171,38 @@ async fn console_writes_need_the_console_header_json_and_the_own_origin() {
     let refused = [
         (vec![JSON], "header"),
         (vec![CONSOLE], "Content-Type"),
-        (vec![CONSOLE, ("content-type", "text/plain")], "Content-Type"),
-        (vec![CONSOLE, JSON, ("origin", "http://evil.example")], "origin"),
-        (vec![CONSOLE, JSON, ("sec-fetch-site", "cross-site")], "origin"),
+        (
+            vec![CONSOLE, ("content-type", "text/plain")],
+            "Content-Type",
+        ),
+        (
+            vec![CONSOLE, JSON, ("origin", "http://evil.example")],
+            "origin",
+        ),
+        (
+            vec![CONSOLE, JSON, ("sec-fetch-site", "cross-site")],
+            "origin",
+        ),
     ];
     for (headers, why) in refused {
         let r = request(&stack, "POST", REDRIVE, &headers, "{}").await;
         assert_eq!(r.status, 403, "{headers:?}: {}", r.body);
-        assert!(r.body.contains("AccessDenied") && r.body.contains(why), "{}", r.body);
+        assert!(
+            r.body.contains("AccessDenied") && r.body.contains(why),
+            "{}",
+            r.body
+        );
     }
     let ok = request(
         &stack,
         "POST",
         REDRIVE,
-        &[CONSOLE, JSON, ("origin", &own), ("sec-fetch-site", "same-origin")],
+        &[
+            CONSOLE,
+            JSON,
+            ("origin", &own),
+            ("sec-fetch-site", "same-origin"),
+        ],
         "{}",
     )
     .await;
@@ -161,12 +215,36 @@ async fn console_writes_need_the_console_header_json_and_the_own_origin() {
 async fn console_endpoints_refuse_what_they_do_not_know_by_name() {
     let (stack, _dir) = start(|_| {}).await;
     let cases = [
-        ("/_durapipe/console/operations?DurableExecutionArn=x&Foo=1", 400, "Foo"),
-        ("/_durapipe/console/operations", 400, "DurableExecutionArn is required"),
-        ("/_durapipe/console/operations?DurableExecutionArn=x&MaxItems=0", 400, "MaxItems"),
-        ("/_durapipe/console/operations?DurableExecutionArn=x&Offset=-1", 400, "Offset"),
-        ("/_durapipe/console/operations?DurableExecutionArn=nope", 404, "not found"),
-        ("/_durapipe/console/dead-letters?MaxItems=101", 400, "MaxItems"),
+        (
+            "/_durapipe/console/operations?DurableExecutionArn=x&Foo=1",
+            400,
+            "Foo",
+        ),
+        (
+            "/_durapipe/console/operations",
+            400,
+            "DurableExecutionArn is required",
+        ),
+        (
+            "/_durapipe/console/operations?DurableExecutionArn=x&MaxItems=0",
+            400,
+            "MaxItems",
+        ),
+        (
+            "/_durapipe/console/operations?DurableExecutionArn=x&Offset=-1",
+            400,
+            "Offset",
+        ),
+        (
+            "/_durapipe/console/operations?DurableExecutionArn=nope",
+            404,
+            "not found",
+        ),
+        (
+            "/_durapipe/console/dead-letters?MaxItems=101",
+            400,
+            "MaxItems",
+        ),
         ("/_durapipe/console/dead-letters?Bar=1", 400, "Bar"),
     ];
     for (path, status, says) in cases {
@@ -219,7 +297,10 @@ async fn metrics_are_prometheus_text_with_the_documented_names() {
         &stack,
         "POST",
         "/",
-        &[("x-amz-target", "AmazonSQS.SendMessage"), ("content-type", "application/x-amz-json-1.0")],
+        &[
+            ("x-amz-target", "AmazonSQS.SendMessage"),
+            ("content-type", "application/x-amz-json-1.0"),
+        ],
         &send.to_string(),
     )
     .await;
@@ -233,20 +314,29 @@ async fn metrics_are_prometheus_text_with_the_documented_names() {
     let mut names = Vec::new();
     for line in r.body.lines().filter(|l| !l.is_empty()) {
         if let Some(rest) = line.strip_prefix("# ") {
-            assert!(rest.starts_with("HELP ") || rest.starts_with("TYPE "), "{line}");
+            assert!(
+                rest.starts_with("HELP ") || rest.starts_with("TYPE "),
+                "{line}"
+            );
             continue;
         }
         names.push(sample_name(line));
     }
     for name in DOCUMENTED {
-        assert!(names.iter().any(|n| n == name), "{name} missing:\n{}", r.body);
+        assert!(
+            names.iter().any(|n| n == name),
+            "{name} missing:\n{}",
+            r.body
+        );
     }
     let q = "dev-data-processing-queue";
     for (state, n) in [("visible", 0), ("in_flight", 0), ("delayed", 1)] {
         let line = format!("durapipe_queue_messages{{queue=\"{q}\",state=\"{state}\"}} {n}");
         assert!(r.body.lines().any(|l| l == line), "no {line}:\n{}", r.body);
     }
-    assert!(r.body.contains("durapipe_dlq_messages{queue=\"dev-data-processing-dlq\"} 0"));
+    assert!(r
+        .body
+        .contains("durapipe_dlq_messages{queue=\"dev-data-processing-dlq\"} 0"));
     assert!(r.body.contains("durapipe_executions{status=\"RUNNING\"} 0"));
     // Histograms are cumulative and end with +Inf = count.
     let buckets: Vec<u64> = r
@@ -281,7 +371,10 @@ fn sample_name(line: &str) -> String {
         "bad name in {line}"
     );
     if let Some(labels) = series.strip_prefix(name) {
-        assert!(labels.is_empty() || (labels.starts_with('{') && labels.ends_with('}')), "{line}");
+        assert!(
+            labels.is_empty() || (labels.starts_with('{') && labels.ends_with('}')),
+            "{line}"
+        );
     }
     name.to_owned()
 }
@@ -290,12 +383,22 @@ fn sample_name(line: &str) -> String {
 async fn no_console_turns_off_the_page_but_not_the_metrics() {
     let (stack, _dir) = start(|c| c.console = false).await;
     assert_ne!(request(&stack, "GET", "/", &[], "").await.status, 200);
-    assert_eq!(request(&stack, "GET", "/console/console.js", &[], "").await.status, 404);
     assert_eq!(
-        request(&stack, "GET", "/_durapipe/console/config", &[], "").await.status,
+        request(&stack, "GET", "/console/console.js", &[], "")
+            .await
+            .status,
         404
     );
-    assert_eq!(request(&stack, "GET", "/metrics", &[], "").await.status, 200);
+    assert_eq!(
+        request(&stack, "GET", "/_durapipe/console/config", &[], "")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        request(&stack, "GET", "/metrics", &[], "").await.status,
+        200
+    );
     assert_eq!(stack.info().console, None);
     stack.shutdown(Duration::from_secs(5)).await;
 }
@@ -337,10 +440,18 @@ async fn time_scale_runs_a_long_durable_wait_in_a_moment() {
     let took = real.elapsed();
     assert_eq!(outcome.status, ExecStatus::Succeeded, "{outcome:?}");
     // 800 s at 1000x is 0.8 s; allow for a slow machine, nowhere near 800 s.
-    assert!(took >= Duration::from_millis(750) && took < Duration::from_secs(30), "{took:?}");
-    let config = request(&stack, "GET", "/_durapipe/console/config", &[], "").await.json();
+    assert!(
+        took >= Duration::from_millis(750) && took < Duration::from_secs(30),
+        "{took:?}"
+    );
+    let config = request(&stack, "GET", "/_durapipe/console/config", &[], "")
+        .await
+        .json();
     assert_eq!(config["TimeScale"], 1000.0);
     let metrics = request(&stack, "GET", "/metrics", &[], "").await.body;
-    assert!(metrics.lines().any(|l| l == "durapipe_time_scale 1000"), "{metrics}");
+    assert!(
+        metrics.lines().any(|l| l == "durapipe_time_scale 1000"),
+        "{metrics}"
+    );
     stack.shutdown(Duration::from_secs(5)).await;
 }

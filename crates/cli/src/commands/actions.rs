@@ -64,10 +64,7 @@ pub async fn callback(command: CallbackCommand) -> anyhow::Result<()> {
         CallbackCommand::Fail(a) => lambda
             .send_durable_execution_callback_failure()
             .callback_id(id)
-            .set_error(error_object(
-                Some(a.error_type.clone()),
-                a.message.clone(),
-            ))
+            .set_error(error_object(Some(a.error_type.clone()), a.message.clone()))
             .send()
             .await
             .map(|_| "failed")

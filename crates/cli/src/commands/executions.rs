@@ -89,7 +89,10 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
         let now = epoch_ms(aws_sdk_lambda::primitives::DateTime::from(
             std::time::SystemTime::now(),
         ));
-        print!("{}", super::timeline::render(&spans, usize::from(args.width), now));
+        print!(
+            "{}",
+            super::timeline::render(&spans, usize::from(args.width), now)
+        );
     }
     Ok(())
 }

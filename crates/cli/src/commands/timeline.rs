@@ -206,7 +206,10 @@ mod tests {
         assert_eq!((s[3].status.as_str(), s[3].end_ms), ("Started", None));
         let text = render(&s, 20, 100);
         let line = text.lines().find(|l| l.contains("validate-1")).unwrap();
-        assert!(line.contains("Succeeded") && line.contains("50 ms"), "{line}");
+        assert!(
+            line.contains("Succeeded") && line.contains("50 ms"),
+            "{line}"
+        );
         // 20..70 of 0..100 on 20 columns: columns 4..14 are drawn.
         assert!(line.ends_with("|    ##########      |"), "{line}");
         let wait = text.lines().find(|l| l.contains("pause")).unwrap();

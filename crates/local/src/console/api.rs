@@ -23,18 +23,28 @@ const MAX_OPERATIONS: usize = 500;
 /// Most dead letters listed at once.
 const MAX_DEAD_LETTERS: usize = 100;
 
-fn invalid(message: impl Into<String>) -> Response {
-    WireError::coral("ValidationException", message).into_response()
+fn invalid(message: impl Into<String>) -> WireError {
+    WireError::coral("ValidationException", message)
 }
 
-fn failed(e: impl std::fmt::Display) -> Response {
-    let mut error = WireError::coral("InternalFailure", e.to_string());
-    error.status = StatusCode::INTERNAL_SERVER_ERROR;
-    error.into_response()
+fn failed(e: impl std::fmt::Display) -> WireError {
+    with_status(
+        WireError::coral("InternalFailure", e.to_string()),
+        StatusCode::INTERNAL_SERVER_ERROR,
+    )
+}
+
+fn with_status(mut error: WireError, status: StatusCode) -> WireError {
+    error.status = status;
+    error
+}
+
+fn respond(result: Result<Response, WireError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Refuses a query parameter the endpoint does not know, by name.
-fn only(params: &HashMap<String, String>, known: &[&str]) -> Result<(), Response> {
+fn only(params: &HashMap<String, String>, known: &[&str]) -> Result<(), WireError> {
     match params.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(invalid(format!(
             "unknown query parameter {k:?} (expected {})",
@@ -44,7 +54,7 @@ fn only(params: &HashMap<String, String>, known: &[&str]) -> Result<(), Response
     }
 }
 
-fn number(params: &HashMap<String, String>, key: &str, default: usize) -> Result<usize, Response> {
+fn number(params: &HashMap<String, String>, key: &str, default: usize) -> Result<usize, WireError> {
     params.get(key).map_or(Ok(default), |v| {
         v.parse()
             .map_err(|_| invalid(format!("{key} must be a non-negative integer, got {v:?}")))
@@ -101,18 +111,18 @@ pub(super) async fn operations(
             .operations_page(arn, offset, limit)
             .await
             .map_err(|e| {
-                let mut error = WireError::coral(e.kind.code(), e.message.clone());
-                error.status =
-                    StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-                error.into_response()
+                with_status(
+                    WireError::coral(e.kind.code(), e.message.clone()),
+                    StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                )
             })?;
         let mut body = json!({ "Operations": page.operations, "Total": page.total });
         if page.more {
             body["NextOffset"] = json!(offset + limit);
         }
-        Ok::<_, Response>(wire::ok(&body))
+        Ok::<_, WireError>(wire::ok(&body))
     };
-    run.await.unwrap_or_else(|r| r)
+    respond(run.await)
 }
 
 /// `GET /_durapipe/console/dead-letters?MaxItems=`: the dead-letter queue's first messages in
@@ -143,21 +153,22 @@ pub(super) async fn dead_letters(
                 })
             })
             .collect();
-        Ok::<_, Response>(wire::ok(&json!({
+        Ok::<_, WireError>(wire::ok(&json!({
             "Queue": view.dlq,
             "Total": counts.visible + counts.not_visible + counts.delayed,
             "Messages": messages,
         })))
     };
-    run.await.unwrap_or_else(|r| r)
+    respond(run.await)
 }
 
 /// Same-origin and custom-header check of a console write.
-fn check_console_write(headers: &HeaderMap) -> Result<(), Response> {
+fn check_console_write(headers: &HeaderMap) -> Result<(), WireError> {
     let forbidden = |why: &str| {
-        let mut error = WireError::coral("AccessDeniedException", why);
-        error.status = StatusCode::FORBIDDEN;
-        error.into_response()
+        with_status(
+            WireError::coral("AccessDeniedException", why),
+            StatusCode::FORBIDDEN,
+        )
     };
     if headers.get(CONSOLE_HEADER).and_then(|v| v.to_str().ok()) != Some("1") {
         return Err(forbidden(
@@ -169,17 +180,23 @@ fn check_console_write(headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if !content_type.starts_with("application/json") {
-        return Err(forbidden("console writes need Content-Type: application/json"));
+        return Err(forbidden(
+            "console writes need Content-Type: application/json",
+        ));
     }
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if site != "same-origin" && site != "none" {
-            return Err(forbidden("console writes must come from the console's own origin"));
+            return Err(forbidden(
+                "console writes must come from the console's own origin",
+            ));
         }
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let own = format!("http://{}", host(headers));
         if origin != own {
-            return Err(forbidden("console writes must come from the console's own origin"));
+            return Err(forbidden(
+                "console writes must come from the console's own origin",
+            ));
         }
     }
     Ok(())
@@ -195,7 +212,7 @@ pub(super) async fn redrive(
     let run = async {
         check_console_write(&headers)?;
         let request: Value = serde_json::from_slice(&body)
-            .map_err(|e| WireError::serialization(format!("body is not JSON: {e}")).into_response())?;
+            .map_err(|e| WireError::serialization(format!("body is not JSON: {e}")))?;
         let Value::Object(fields) = request else {
             return Err(invalid("body must be a JSON object"));
         };
@@ -215,18 +232,19 @@ pub(super) async fn redrive(
                     .await
                     .map_err(failed)?;
                 if !moved {
-                    let mut error = WireError::coral(
-                        "ResourceNotFoundException",
-                        format!("no message {id:?} in {}", view.dlq),
-                    );
-                    error.status = StatusCode::NOT_FOUND;
-                    return Err(error.into_response());
+                    return Err(with_status(
+                        WireError::coral(
+                            "ResourceNotFoundException",
+                            format!("no message {id:?} in {}", view.dlq),
+                        ),
+                        StatusCode::NOT_FOUND,
+                    ));
                 }
                 1
             }
             Some(_) => return Err(invalid("MessageId must be a string")),
         };
-        Ok::<_, Response>(wire::ok(&json!({ "Moved": moved, "Queue": view.queue })))
+        Ok::<_, WireError>(wire::ok(&json!({ "Moved": moved, "Queue": view.queue })))
     };
-    run.await.unwrap_or_else(|r| r)
+    respond(run.await)
 }

@@ -54,6 +54,9 @@ pub fn router(view: Arc<StackView>) -> Router {
         .route("/_durapipe/console/config", get(api::config))
         .route("/_durapipe/console/operations", get(api::operations))
         .route("/_durapipe/console/dead-letters", get(api::dead_letters))
-        .route("/_durapipe/console/dead-letters/redrive", post(api::redrive))
+        .route(
+            "/_durapipe/console/dead-letters/redrive",
+            post(api::redrive),
+        )
         .with_state(view)
 }

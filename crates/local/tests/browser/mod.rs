@@ -139,9 +139,8 @@ impl Browser {
         let deadline = Instant::now() + within;
         loop {
             let v = self.js(script).await;
-            let truthy = !matches!(&v, Value::Null | Value::Bool(false))
-                && v != json!(0)
-                && v != json!("");
+            let truthy =
+                !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("");
             if truthy {
                 return v;
             }
