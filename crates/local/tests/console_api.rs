@@ -455,3 +455,86 @@ async fn time_scale_runs_a_long_durable_wait_in_a_moment() {
     );
     stack.shutdown(Duration::from_secs(5)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_are_paged_in_creation_order_with_their_depth() {
+    let (stack, _dir) = start(|_| {}).await;
+    let service = stack.service().clone();
+    service.register_durable(
+        "dev-nested",
+        durable_fn(
+            |_: Value, ctx: DurableContext| async move {
+                let inner = ctx
+                    .run_in_child_context(|child| async move {
+                        let a = child.step(|_| async { Ok(1) }).name("a").await?;
+                        let b = child.step(|_| async { Ok(2) }).name("b").await?;
+                        Ok(a + b)
+                    })
+                    .name("outer")
+                    .await?;
+                let c = ctx.step(|_| async { Ok(3) }).name("c").await?;
+                Ok(inner + c)
+            },
+            service.in_process_client(),
+        )
+        .unwrap(),
+    );
+    let arn = service.start("dev-nested", &json!({})).await.unwrap();
+    let o = service.wait(&arn, Duration::from_secs(20)).await.unwrap();
+    assert_eq!(o.status, ExecStatus::Succeeded, "{o:?}");
+    let encoded: String = arn
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let page = |offset: usize| {
+        let path = format!(
+            "/_durapipe/console/operations?DurableExecutionArn={encoded}&Offset={offset}&MaxItems=2"
+        );
+        let stack = &stack;
+        async move { request(stack, "GET", &path, &[], "").await.json() }
+    };
+    let mut seen = Vec::new();
+    let mut offset = 0;
+    loop {
+        let p = page(offset).await;
+        assert_eq!(p["Total"], 5, "{p}");
+        let ops = p["Operations"].as_array().unwrap();
+        assert!(ops.len() <= 2);
+        for op in ops {
+            let name = if op["Type"] == "EXECUTION" {
+                "(execution)"
+            } else {
+                op["Name"].as_str().unwrap()
+            };
+            seen.push((
+                name.to_owned(),
+                op["Type"].as_str().unwrap().to_owned(),
+                op["Depth"].as_u64().unwrap(),
+            ));
+        }
+        match p["NextOffset"].as_u64() {
+            Some(next) => offset = usize::try_from(next).unwrap(),
+            None => break,
+        }
+    }
+    // "b" is on the second page, its parent "outer" on the first: its depth is still 2.
+    let expected = [
+        ("(execution)", "EXECUTION", 0),
+        ("outer", "CONTEXT", 1),
+        ("a", "STEP", 2),
+        ("b", "STEP", 2),
+        ("c", "STEP", 1),
+    ];
+    let seen: Vec<(&str, &str, u64)> = seen
+        .iter()
+        .map(|(n, t, d)| (n.as_str(), t.as_str(), *d))
+        .collect();
+    assert_eq!(seen, expected);
+    stack.shutdown(Duration::from_secs(5)).await;
+}

@@ -2,7 +2,8 @@
 //! `chromedriver` (WebDriver, via fantoccini), and a whole local stack on 127.0.0.1:0.
 //!
 //! chromium and chromium-driver come from Debian's packages (`scripts/tools` installs them).
-//! Screenshots go to `$DURAPIPE_SCREENSHOTS` if set (the README's images:
+//! Screenshots go to `$DURAPIPE_SCREENSHOTS` (relative to the repository's root) if set (the
+//! README's images:
 //! `DURAPIPE_SCREENSHOTS=docs/console cargo test -p durapipe-local --test console`), otherwise
 //! to `console-screenshots/` under cargo's test temp dir.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -154,9 +155,11 @@ impl Browser {
 
     /// Saves a PNG of the viewport as `name.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        // A relative $DURAPIPE_SCREENSHOTS is relative to the repository's root.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let dir = std::env::var_os("DURAPIPE_SCREENSHOTS").map_or_else(
             || PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots"),
-            PathBuf::from,
+            |d| root.join(d),
         );
         std::fs::create_dir_all(&dir).unwrap();
         let png = self.client.screenshot().await.unwrap();
