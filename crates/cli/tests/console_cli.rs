@@ -100,6 +100,31 @@ fn history_timeline_draws_the_seed_s_stages_and_bad_actions_fail_clearly() {
     stack.stop("TERM");
 }
 
+#[test]
+fn the_new_subcommands_have_help() {
+    for args in [
+        &["stop", "--help"][..],
+        &["callback", "--help"],
+        &["callback", "succeed", "--help"],
+        &["callback", "fail", "--help"],
+        &["callback", "heartbeat", "--help"],
+        &["history", "--help"],
+    ] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("Usage"),
+            "{args:?}: {text}"
+        );
+    }
+    let out = Command::new(BIN).args(["up", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("--no-console") && text.contains("--time-scale"),
+        "{text}"
+    );
+}
+
 /// Runs the binary against `endpoint` off the runtime's threads; returns (ok, stdout, stderr).
 async fn durapipe(endpoint: &str, args: &[&str]) -> (bool, String, String) {
     let mut command = Command::new(BIN);
