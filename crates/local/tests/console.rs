@@ -320,7 +320,9 @@ fn register_callback_fn(stack: &durapipe_local::stack::Stack, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callback_buttons_complete_a_waiting_execution() {
-    let (stack, _dir) = stack(|_| {}).await;
+    // Durable time ten times faster: the console shows the scale (the callbacks' 600 s
+    // timeout is then 60 s of real time, longer than the test).
+    let (stack, _dir) = stack(|c| c.time_scale = 10.0).await;
     let endpoint = stack.info().endpoint.clone();
     register_callback_fn(&stack, "dev-approval");
     let service = stack.service().clone();
@@ -329,6 +331,10 @@ async fn callback_buttons_complete_a_waiting_execution() {
     // Heartbeat, then succeed.
     let arn = service.start("dev-approval", &json!({})).await.unwrap();
     b.open(&execution_url(&endpoint, &arn), "execution").await;
+    let scale = b
+        .js("const s = document.getElementById('time-scale'); return s.hidden ? null : s.textContent")
+        .await;
+    assert_eq!(scale, json!("time ×10"));
     let callback = "#callbacks [data-callback-id]";
     b.until(
         "the open callback is shown",
