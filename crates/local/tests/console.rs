@@ -90,6 +90,28 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     b.screenshot("executions").await;
+    // The filters: no FAILED execution; the SUCCEEDED one, and none started after it.
+    let rows = "return document.querySelectorAll('#executions tbody tr[data-arn]').length";
+    b.open(
+        &format!("{endpoint}/#/executions?status=FAILED"),
+        "executions",
+    )
+    .await;
+    assert_eq!(b.js(rows).await, json!(0));
+    b.open(
+        &format!("{endpoint}/#/executions?status=SUCCEEDED"),
+        "executions",
+    )
+    .await;
+    assert_eq!(b.js(rows).await, json!(1));
+    b.open(
+        &format!("{endpoint}/#/executions?after=2999-01-01T00:00"),
+        "executions",
+    )
+    .await;
+    assert_eq!(b.js(rows).await, json!(0));
+    b.open(&format!("{endpoint}/#/executions"), "executions")
+        .await;
     b.client
         .find(Locator::Css("#executions tbody tr[data-arn] a"))
         .await
@@ -252,6 +274,22 @@ async fn dead_letter_shows_its_validation_error_and_redrive_requeues_it() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     b.wait_css(&row, Duration::from_secs(60)).await;
+    // "Redrive all" moves it once more.
+    b.js("document.getElementById('toast').hidden = true; return null")
+        .await;
+    b.client
+        .find(Locator::Id("redrive-all"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.until(
+        "redrive all is confirmed",
+        Duration::from_secs(10),
+        "const t = document.getElementById('toast'); return !t.hidden && t.textContent === 'Moved 1 message to dev-data-processing-queue.'",
+    )
+    .await;
     b.close().await;
     stack.shutdown(Duration::from_secs(5)).await;
 }
