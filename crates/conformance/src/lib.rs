@@ -4,6 +4,19 @@
 //!   requirement's words on `aws-durable-execution-sdk =0.1.0`.
 //! - [`host`]: how a handler is put on the service (the same `durable::wrap` hosting the stack
 //!   uses).
+//! - [`requirement`]: a requirement file; [`variables`], [`matcher`], [`pyvalue`]: the suite's
+//!   placeholder and matching rules; [`runner`]: one requirement against a [`stack`] of its own
+//!   (service on a skipping clock, served over HTTP); [`suite`]: all of them; [`report`]: the
+//!   expected-pass and not-applicable lists and the summary.
 
 pub mod handlers;
 pub mod host;
+pub mod http;
+pub mod matcher;
+pub mod pyvalue;
+pub mod report;
+pub mod requirement;
+pub mod runner;
+pub mod stack;
+pub mod suite;
+pub mod variables;

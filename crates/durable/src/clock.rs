@@ -1,5 +1,5 @@
 //! Injected time: [`SystemClock`] for real use, [`ManualClock`] for tests that advance time
-//! instead of sleeping.
+//! instead of sleeping, [`crate::SkippingClock`] for suites that skip idle time.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,6 +15,32 @@ pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
     fn now_ms(&self) -> i64;
     /// Resolves once `now_ms() >= deadline_ms` (it may resolve late, never early).
     fn sleep_until(&self, deadline_ms: i64) -> BoxFuture<()>;
+    /// Marks work in progress until the returned guard is dropped. Clocks that skip idle time
+    /// ([`crate::SkippingClock`]) never skip while work is in progress; the others ignore it.
+    fn busy(&self) -> Busy {
+        Busy::none()
+    }
+}
+
+/// Work in progress (see [`Clock::busy`]); dropping it ends the work.
+pub struct Busy(Option<Box<dyn Send + Sync>>);
+
+impl Busy {
+    /// A guard that marks nothing.
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// A guard that ends the work when `inner` is dropped.
+    pub fn new(inner: impl Send + Sync + 'static) -> Self {
+        Self(Some(Box::new(inner)))
+    }
+}
+
+impl std::fmt::Debug for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Busy").field(&self.0.is_some()).finish()
+    }
 }
 
 /// The system clock.

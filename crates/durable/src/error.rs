@@ -75,8 +75,10 @@ impl ErrorKind {
     }
 }
 
-/// The message prefix the SDK recognises as a retryable stale-token rejection (case-sensitive).
-pub const STALE_TOKEN_MESSAGE: &str = "Invalid Checkpoint Token";
+/// AWS's message for a stale or invalid checkpoint token (lower case, as AWS sends it; SDK 0.1.0
+/// looks for "Invalid Checkpoint Token" and so fails the execution instead of retrying the
+/// invocation, as it does on AWS: docs/conformance.md).
+pub const STALE_TOKEN_MESSAGE: &str = "Invalid checkpoint token";
 
 /// An error returned by the service's API (HTTP or Rust).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,7 +147,7 @@ mod tests {
     fn message_keys_follow_the_model() {
         assert_eq!(
             ApiError::stale_token().body(),
-            json!({"Type":"User","message":"Invalid Checkpoint Token"})
+            json!({"Type":"User","message":"Invalid checkpoint token"})
         );
         assert_eq!(
             ApiError::not_found("x").body(),

@@ -44,8 +44,7 @@ impl DurableService {
         self.meta(arn).await?;
         let arn = arn.to_owned();
         let limit = limit.clamp(1, MAX_OPERATIONS_PAGE);
-        self.inner
-            .db
+        self.db()
             .read(move |c| page(c, &arn, offset, limit))
             .await
     }
@@ -55,8 +54,7 @@ impl DurableService {
     /// # Errors
     /// A storage error.
     pub async fn executions_by_status(&self) -> Result<Vec<(ExecStatus, u64)>, ApiError> {
-        self.inner
-            .db
+        self.db()
             .read(|c| {
                 let mut stmt =
                     sql(c.prepare("SELECT status, COUNT(*) FROM dx_executions GROUP BY status"))?;

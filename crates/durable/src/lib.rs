@@ -10,7 +10,7 @@
 //! - The core ([`core::apply`]) is a pure state machine; the shell persists its changes and
 //!   **acknowledges a checkpoint only after the commit** (group commit of `durapipe-sqlite`).
 //! - At most one invocation per execution is in flight; every invocation gets a fresh checkpoint
-//!   token chain, and a stale token is rejected with `Invalid Checkpoint Token`.
+//!   token chain, and a stale token is rejected with `Invalid checkpoint token` (AWS's wording).
 //! - No lock or transaction is held while a handler runs; a handler that panics, errors or
 //!   overruns its timeout is an invocation failure, retried with bounded backoff.
 //! - Every execution survives `kill -9`: [`DurableService::recover`] re-invokes running
@@ -29,11 +29,13 @@ mod retention;
 mod runner;
 mod scheduler;
 mod service;
+mod skipping_clock;
+mod slots;
 pub mod state;
 mod store;
 
 pub use client::lambda_client;
-pub use clock::{BoxFuture, Clock, ManualClock, ScaledClock, SystemClock};
+pub use clock::{BoxFuture, Busy, Clock, ManualClock, ScaledClock, SystemClock};
 pub use core::Outcome;
 pub use error::{ApiError, ErrorKind};
 pub use functions::{durable_fn, function_name_of, plain_fn, DurableFn, FunctionError, PlainFn};
@@ -41,4 +43,5 @@ pub use inspect::{OperationsPage, MAX_OPERATIONS_PAGE};
 pub use model::{ErrorObject, ExecStatus};
 pub use retention::DEFAULT_RETENTION;
 pub use service::{Config, DurableService, StartOptions};
+pub use skipping_clock::{SkippingClock, Watcher};
 pub use state::Limits;

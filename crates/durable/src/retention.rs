@@ -1,5 +1,4 @@
-//! Keeps the service bounded: finished executions are deleted once their retention has passed,
-//! and the in-memory slot of an execution is dropped as soon as nothing uses it.
+//! Keeps the service bounded: finished executions are deleted once their retention has passed.
 //!
 //! Contracts:
 //! - An execution that ended (SUCCEEDED, FAILED, TIMED_OUT, STOPPED) more than
@@ -10,17 +9,15 @@
 //!   (recovery may dispatch the parent's chained invoke again, which must find the child).
 //! - The sweep runs on the injected clock: at start-up, then every `retention / 4` (at least
 //!   1 s, at most 1 h) of clock time; a manual clock that jumps 8 days triggers it at once.
-//! - A slot (the per-execution lock, cached state and completion channel) is removed when no
-//!   command holds it, nobody waits on it, and its execution is finished or not cached.
+//! - A deleted execution's slot is released from the slot cache (`slots.rs`).
 
-use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use durapipe_sqlite::rusqlite::{params, Connection};
 
 use crate::error::ApiError;
 use crate::model::ExecStatus;
-use crate::service::{DurableService, Inner};
+use crate::service::{DurableService, WeakService};
 use crate::store::sql;
 
 /// The default retention of a finished execution: 7 days after its end.
@@ -40,18 +37,17 @@ pub(crate) fn sweep_interval(retention: Duration) -> Duration {
 
 /// Creates the sweep's index and starts the periodic sweep (it ends with the service).
 pub(crate) async fn start(svc: &DurableService) -> Result<(), ApiError> {
-    svc.inner.db.write(|c| sql(c.execute_batch(SCHEMA))).await?;
-    tokio::spawn(sweep_loop(Arc::downgrade(&svc.inner)));
+    svc.db().write(|c| sql(c.execute_batch(SCHEMA))).await?;
+    tokio::spawn(sweep_loop(svc.downgrade()));
     Ok(())
 }
 
-async fn sweep_loop(inner: Weak<Inner>) {
+async fn sweep_loop(weak: WeakService) {
     loop {
         // Hold the service only while sweeping, so a dropped service ends the loop.
-        let Some(strong) = inner.upgrade() else {
+        let Some(svc) = weak.upgrade() else {
             return;
         };
-        let svc = DurableService { inner: strong };
         if svc.is_stopping() {
             return;
         }
@@ -60,13 +56,12 @@ async fn sweep_loop(inner: Weak<Inner>) {
             Ok(n) => tracing::info!(deleted = n, "retention: deleted finished executions"),
             Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
         }
-        let interval = sweep_interval(svc.inner.config.retention);
+        let interval = sweep_interval(svc.config().retention);
         let next = svc
-            .inner
-            .clock
+            .clock()
             .now_ms()
             .saturating_add(i64::try_from(interval.as_millis()).unwrap_or(i64::MAX));
-        let sleep = svc.inner.clock.sleep_until(next);
+        let sleep = svc.clock().sleep_until(next);
         drop(svc);
         sleep.await;
     }
@@ -80,19 +75,17 @@ impl DurableService {
     /// # Errors
     /// A storage error (executions deleted by earlier batches stay deleted).
     pub async fn sweep_retention(&self) -> Result<usize, ApiError> {
-        let retention_ms =
-            i64::try_from(self.inner.config.retention.as_millis()).unwrap_or(i64::MAX);
-        let cutoff = self.inner.clock.now_ms().saturating_sub(retention_ms);
+        let retention_ms = i64::try_from(self.config().retention.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = self.clock().now_ms().saturating_sub(retention_ms);
         let mut total = 0;
         loop {
             let deleted = self
-                .inner
-                .db
+                .db()
                 .write(move |c| delete_expired(c, cutoff, BATCH))
                 .await?;
             total += deleted.len();
             for arn in &deleted {
-                release_slot(&self.inner, arn);
+                self.slots().release(arn);
             }
             if i64::try_from(deleted.len()).unwrap_or(i64::MAX) < BATCH {
                 return Ok(total);
@@ -103,7 +96,7 @@ impl DurableService {
     /// How many executions have an in-memory slot (for tests and memory statistics: it stays
     /// bounded by the executions in use, not by every execution ever run).
     pub fn cached_executions(&self) -> usize {
-        self.inner.slots.lock().map_or(0, |s| s.len())
+        self.slots().len()
     }
 }
 
@@ -128,48 +121,6 @@ fn delete_expired(conn: &Connection, cutoff_ms: i64, limit: i64) -> Result<Vec<S
         }
     }
     Ok(arns)
-}
-
-/// Drops `arn`'s slot if nothing uses it: no command holds it, nobody waits on its completion,
-/// and its cached state is absent or finished (a running execution keeps its cache).
-pub(crate) fn release_slot(inner: &Inner, arn: &str) {
-    let Ok(mut slots) = inner.slots.lock() else {
-        return;
-    };
-    let idle = slots.get(arn).is_some_and(|slot| {
-        Arc::strong_count(slot) == 1
-            && slot.done.receiver_count() == 0
-            && slot
-                .state
-                .try_lock()
-                .is_ok_and(|state| state.as_ref().is_none_or(|s| s.meta.status.is_terminal()))
-    });
-    if idle {
-        slots.remove(arn);
-    }
-}
-
-/// Releases an execution's slot when dropped (see [`release_slot`]). Create it *before*
-/// taking the slot, so the slot's `Arc` is dropped first.
-pub(crate) struct SlotRelease<'a> {
-    inner: &'a Inner,
-    arn: &'a str,
-}
-
-impl<'a> SlotRelease<'a> {
-    /// A guard for `arn`'s slot.
-    pub(crate) fn new(svc: &'a DurableService, arn: &'a str) -> Self {
-        Self {
-            inner: &svc.inner,
-            arn,
-        }
-    }
-}
-
-impl Drop for SlotRelease<'_> {
-    fn drop(&mut self) {
-        release_slot(self.inner, self.arn);
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,6 @@
 //! Executes the core's side effects: handler invocations (in-process, panic-safe, with a
 //! timeout) and chained-invoke dispatch. No lock or transaction is held while a handler runs.
 
-use std::sync::atomic::Ordering;
-
 use aws_durable_execution_sdk as durable;
 use serde_json::{json, Value};
 
@@ -36,7 +34,7 @@ impl DurableService {
                 if self.is_stopping() {
                     return; // resumed by recovery on the next start
                 }
-                self.inner.invocations.fetch_add(1, Ordering::Relaxed);
+                self.note_invocation();
                 let guard = self.track();
                 tokio::spawn(async move {
                     let outcome = this.invoke(&arn, &invocation_id, envelope).await;
@@ -71,10 +69,12 @@ impl DurableService {
                 op_id,
                 outcome,
             } => {
+                let busy = self.clock().busy();
                 tokio::spawn(async move {
                     let cmd = Command::ChainedDone { op_id, outcome };
                     this.record(&parent_arn, cmd, "notifying the parent failed")
                         .await;
+                    drop(busy);
                 });
             }
             Action::Reply(_) | Action::Finished(_) => {}
@@ -125,7 +125,7 @@ impl DurableService {
             .nth(1)
             .and_then(|rest| rest.split(':').next())
             .unwrap_or_default();
-        let Some((name, Function::Durable(f))) = self.inner.functions.get(function_name) else {
+        let Some((name, Function::Durable(f))) = self.functions().get(function_name) else {
             // Not registered (e.g. after a restart without it): fail the execution at once.
             return InvocationOutcome::Response(json!({
                 "Status": "FAILED",
@@ -142,11 +142,11 @@ impl DurableService {
                 ))
             }
         };
-        let timeout = self.inner.config.invocation_timeout;
+        let timeout = self.config().invocation_timeout;
         let mut ctx = lambda_runtime::Context::default();
         ctx.request_id = invocation_id.to_owned();
         ctx.invoked_function_arn = self.function_arn(&name);
-        ctx.deadline = u64::try_from(self.inner.clock.now_ms()).unwrap_or(0)
+        ctx.deadline = u64::try_from(self.clock().now_ms()).unwrap_or(0)
             + u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX / 2);
         let mut task = tokio::spawn(f(lambda_runtime::LambdaEvent::new(payload, ctx)));
         match tokio::time::timeout(timeout, &mut task).await {
@@ -240,9 +240,7 @@ impl DurableService {
         payload: String,
         tenant: Option<String>,
     ) -> Result<Option<ChainedOutcome>, crate::ApiError> {
-        use sha2::Digest as _;
-        let digest = sha2::Sha256::digest(format!("{parent_arn}\n{op_id}").as_bytes());
-        let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let (name, _) = crate::core::child_identity(parent_arn, op_id);
         let options = StartOptions {
             name: Some(name),
             tenant_id: tenant,
@@ -310,13 +308,13 @@ impl DurableService {
         function: &str,
         event: Value,
     ) -> Result<Value, FunctionError> {
-        let Some((_, Function::Plain(f))) = self.inner.functions.get(function) else {
+        let Some((_, Function::Plain(f))) = self.functions().get(function) else {
             return Err(FunctionError::new(
                 "ResourceNotFoundException",
                 format!("Function not found: {function}"),
             ));
         };
-        let timeout = self.inner.config.invocation_timeout;
+        let timeout = self.config().invocation_timeout;
         let mut task = tokio::spawn(f(event));
         match tokio::time::timeout(timeout, &mut task).await {
             Ok(Ok(r)) => r,
@@ -332,10 +330,5 @@ impl DurableService {
                 ))
             }
         }
-    }
-
-    /// In-flight invocations and dispatches.
-    pub fn in_flight(&self) -> usize {
-        self.inner.in_flight.load(Ordering::SeqCst)
     }
 }

@@ -1,21 +1,28 @@
 //! The async shell around the pure core: per-execution serialisation, persistence (acknowledge
 //! only after commit), timers, and the public Rust API the local stack calls.
+//!
+//! [`DurableService`] is one type whose methods live in several files, each owning one part:
+//! - here: the shared state ([`Inner`], private: other files use the accessors below), start,
+//!   wait, queries, shutdown, and [`DurableService::command`], the one path into the core;
+//! - `runner.rs`: the core's side effects (handler invocations, chained-invoke dispatch);
+//! - `retention.rs`: the retention sweep;
+//! - `slots.rs`: the per-execution slot cache ([`SlotCache`]);
+//! - `http/`: the Lambda wire routes.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use durapipe_sqlite::Database;
 use serde_json::Value;
-use tokio::sync::watch;
 
 use crate::clock::{BoxFuture, Clock};
 use crate::core::{self, Action, Command, Env, Outcome, StartParams};
 use crate::error::{ApiError, ErrorKind};
 use crate::functions::{Function, Registry};
 use crate::scheduler::Timers;
-use crate::state::{ExecutionState, Limits};
+use crate::slots::SlotCache;
+use crate::state::Limits;
 use crate::store::{self, Inserted, Persist};
 
 /// Service configuration.
@@ -60,33 +67,38 @@ pub struct StartOptions {
     pub timeout: Option<Duration>,
 }
 
-pub(crate) struct Slot {
-    pub(crate) state: tokio::sync::Mutex<Option<ExecutionState>>,
-    pub(crate) done: watch::Sender<Option<Outcome>>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) db: Database,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) config: Config,
-    pub(crate) functions: Registry,
-    pub(crate) slots: Mutex<HashMap<String, Arc<Slot>>>,
-    pub(crate) timers: Timers,
-    pub(crate) stopping: AtomicBool,
-    pub(crate) in_flight: AtomicUsize,
-    pub(crate) idle: tokio::sync::Notify,
+struct Inner {
+    db: Database,
+    clock: Arc<dyn Clock>,
+    config: Config,
+    functions: Registry,
+    slots: SlotCache,
+    timers: Timers,
+    stopping: AtomicBool,
+    in_flight: AtomicUsize,
+    idle: tokio::sync::Notify,
     /// Checkpoints accepted since start (for benchmarks).
-    pub(crate) checkpoints: std::sync::atomic::AtomicU64,
+    checkpoints: AtomicU64,
     /// Handler invocations started since start (for benchmarks).
-    pub(crate) invocations: std::sync::atomic::AtomicU64,
+    invocations: AtomicU64,
     /// How long accepted checkpoints took, request to committed answer (for metrics).
-    pub(crate) checkpoint_latency: durapipe_sqlite::histogram::Histogram,
+    checkpoint_latency: durapipe_sqlite::histogram::Histogram,
 }
 
 /// The local durable-execution service. Cheap to clone.
 #[derive(Clone)]
 pub struct DurableService {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
+}
+
+/// A handle that does not keep the service alive (for its background loops).
+pub(crate) struct WeakService(Weak<Inner>);
+
+impl WeakService {
+    /// The service, if it still exists.
+    pub(crate) fn upgrade(&self) -> Option<DurableService> {
+        self.0.upgrade().map(|inner| DurableService { inner })
+    }
 }
 
 impl std::fmt::Debug for DurableService {
@@ -97,13 +109,16 @@ impl std::fmt::Debug for DurableService {
     }
 }
 
-/// An in-flight task counter guard.
-pub(crate) struct InFlight(Arc<Inner>);
+/// An in-flight task counter guard (also work in progress for the clock).
+pub(crate) struct InFlight {
+    inner: Arc<Inner>,
+    _busy: crate::clock::Busy,
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
+        if self.inner.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.inner.idle.notify_waiters();
         }
     }
 }
@@ -125,13 +140,13 @@ impl DurableService {
             clock,
             config,
             functions: Registry::default(),
-            slots: Mutex::new(HashMap::new()),
+            slots: SlotCache::default(),
             timers: Timers::default(),
             stopping: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
-            checkpoints: std::sync::atomic::AtomicU64::new(0),
-            invocations: std::sync::atomic::AtomicU64::new(0),
+            checkpoints: AtomicU64::new(0),
+            invocations: AtomicU64::new(0),
             checkpoint_latency: durapipe_sqlite::histogram::Histogram::default(),
         });
         let svc = Self { inner };
@@ -212,6 +227,8 @@ impl DurableService {
         parent: Option<(String, String)>,
     ) -> Result<(String, bool), ApiError> {
         let inner = &self.inner;
+        // From the start time (which sets the deadline) until the first invocation is running.
+        let _busy = inner.clock.busy();
         let Some((name, Function::Durable(_))) = inner.functions.get(function) else {
             return Err(ApiError::not_found(format!(
                 "Function not found: {} (or it is not a durable function)",
@@ -243,7 +260,10 @@ impl DurableService {
             }
             None => uuid::Uuid::new_v4().to_string(),
         };
-        let id = uuid::Uuid::new_v4().simple().to_string();
+        let id = match &parent {
+            Some((parent_arn, op_id)) => core::child_identity(parent_arn, op_id).1,
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
         let arn = format!(
             "{}:$LATEST/durable-execution/{exec_name}/{id}",
             self.function_arn(&name)
@@ -268,7 +288,7 @@ impl DurableService {
         match inserted {
             Inserted::Existing(existing) => Ok((existing, false)),
             Inserted::New => {
-                self.slot_with(&arn, Some(state));
+                inner.slots.seed(&arn, state);
                 self.command(&arn, Command::Kick).await?;
                 Ok((arn, true))
             }
@@ -281,8 +301,8 @@ impl DurableService {
     /// # Errors
     /// `ResourceNotFoundException` or a storage error.
     pub async fn wait(&self, arn: &str, timeout: Duration) -> Result<Outcome, ApiError> {
-        let _release = crate::retention::SlotRelease::new(self, arn);
-        let mut rx = self.slot_with(arn, None).done.subscribe();
+        let slot = self.inner.slots.take(arn);
+        let mut rx = slot.done.subscribe();
         let meta = self.meta(arn).await?;
         if meta.status.is_terminal() {
             return Ok(outcome_of(&meta));
@@ -398,25 +418,47 @@ impl DurableService {
 
     pub(crate) fn track(&self) -> InFlight {
         self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
-        InFlight(self.inner.clone())
+        InFlight {
+            inner: self.inner.clone(),
+            _busy: self.inner.clock.busy(),
+        }
     }
 
-    fn slot_with(&self, arn: &str, state: Option<ExecutionState>) -> Arc<Slot> {
-        let Ok(mut slots) = self.inner.slots.lock() else {
-            return Arc::new(Slot {
-                state: tokio::sync::Mutex::new(state),
-                done: watch::Sender::new(None),
-            });
-        };
-        slots
-            .entry(arn.to_owned())
-            .or_insert_with(|| {
-                Arc::new(Slot {
-                    state: tokio::sync::Mutex::new(state),
-                    done: watch::Sender::new(None),
-                })
-            })
-            .clone()
+    /// In-flight invocations and dispatches.
+    pub fn in_flight(&self) -> usize {
+        self.inner.in_flight.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakService {
+        WeakService(Arc::downgrade(&self.inner))
+    }
+
+    pub(crate) fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    pub(crate) fn functions(&self) -> &Registry {
+        &self.inner.functions
+    }
+
+    pub(crate) fn slots(&self) -> &SlotCache {
+        &self.inner.slots
+    }
+
+    pub(crate) fn note_checkpoint(&self) {
+        self.inner.checkpoints.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn note_checkpoint_latency(&self, took: Duration) {
+        self.inner.checkpoint_latency.observe(took);
+    }
+
+    pub(crate) fn note_invocation(&self) {
+        self.inner.invocations.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Applies `command` to the execution: serialised per execution, persisted (and committed)
@@ -429,8 +471,8 @@ impl DurableService {
         let this = self.clone();
         let arn = arn.to_owned();
         Box::pin(async move {
-            let _release = crate::retention::SlotRelease::new(&this, &arn);
-            let slot = this.slot_with(&arn, None);
+            let _busy = this.inner.clock.busy();
+            let slot = this.inner.slots.take(&arn);
             let actions = {
                 let mut guard = slot.state.lock().await;
                 if guard.is_none() {
@@ -462,7 +504,9 @@ impl DurableService {
                         return Err(e);
                     }
                 }
-                inner.timers.arm(&arn, core::next_due(state));
+                inner
+                    .timers
+                    .arm(&arn, core::next_due(state), || inner.clock.busy());
                 if state.meta.status.is_terminal() {
                     *guard = None; // free memory; reloaded from the database if needed
                 }
@@ -497,29 +541,42 @@ impl DurableService {
 
     async fn timer_loop(self) {
         let inner = self.inner.clone();
+        // A sleep that came due stays alive until this loop has taken a busy guard for what it
+        // fires (a skipping clock must not jump in between).
+        let mut woke: Option<BoxFuture<()>> = None;
         loop {
             if inner.stopping.load(Ordering::SeqCst) {
                 return;
             }
+            let busy = inner.clock.busy();
+            drop(woke.take());
+            drop(inner.timers.take_hold());
             let notified = inner.timers.changed.notified();
             let (due, next) = inner.timers.take_due(inner.clock.now_ms());
             for arn in due {
                 let this = self.clone();
+                let busy = inner.clock.busy();
                 tokio::spawn(async move {
                     if let Err(e) = this.command(&arn, Command::Tick).await {
                         tracing::warn!(arn, error = %e, "timer tick failed; retrying in 1 s");
                         // The timer was taken: without re-arming, nothing would fire again.
                         let retry = this.inner.clock.now_ms() + 1_000;
-                        this.inner.timers.arm(&arn, Some(retry));
+                        this.inner
+                            .timers
+                            .arm(&arn, Some(retry), || this.inner.clock.busy());
                     }
+                    drop(busy);
                 });
             }
+            drop(busy);
             match next {
                 Some(t) => {
+                    let mut sleep = inner.clock.sleep_until(t);
                     tokio::select! {
-                        () = inner.clock.sleep_until(t) => {}
+                        () = &mut sleep => {}
                         () = notified => {}
                     }
+                    woke = Some(sleep);
                 }
                 None => notified.await,
             }

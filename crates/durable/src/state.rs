@@ -149,6 +149,9 @@ pub struct Meta {
     /// Ops changed since the last envelope (`UpdatedOperationIds`).
     #[serde(default)]
     pub updated_ids: Vec<String>,
+    /// Chained invokes that finished while an invocation was running: recorded when it ends.
+    #[serde(default)]
+    pub deferred_chained: Vec<(String, crate::core::ChainedOutcome)>,
     /// Next history event id.
     #[serde(default)]
     pub event_seq: u64,

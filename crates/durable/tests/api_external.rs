@@ -280,7 +280,7 @@ async fn stale_token_is_rejected_on_the_wire() {
         .meta()
         .message()
         .unwrap()
-        .starts_with("Invalid Checkpoint Token"));
+        .starts_with("Invalid checkpoint token"));
     let raw = err.raw_response().unwrap();
     assert_eq!(
         raw.headers().get("x-amzn-errortype"),
@@ -295,7 +295,7 @@ async fn stale_token_is_rejected_on_the_wire() {
         .await
         .unwrap_err();
     assert!(
-        format!("{err:?}").contains("Invalid Checkpoint Token"),
+        format!("{err:?}").contains("Invalid checkpoint token"),
         "{err:?}"
     );
 }

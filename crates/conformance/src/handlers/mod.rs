@@ -4,10 +4,28 @@
 //! [`Install`] that registers the requirement's durable function under the name it is given, plus
 //! any functions it calls (chained-invoke targets), named `"{name}-<suffix>"` so requirements
 //! never collide.
+//!
+//! The `plugin` suite (10-1 … 10-7) has no handlers: SDK 0.1.0 has no plugin (instrumentation
+//! hook) API. Nothing in its sources or README mentions plugins (`grep -ri plugin` over the
+//! crate finds nothing), and its [`durable::Options`] builder offers only `sdk_config`,
+//! `lambda_client`, `checkpoint_delay` and `checkpoint_batching`, so those requirements cannot
+//! be expressed on this SDK.
+
+use std::time::Duration;
+
+use aws_durable_execution_sdk as durable;
 
 use crate::host::Host;
 
+mod callback;
+mod child;
+mod invoke;
+mod map;
+mod parallel;
 mod step;
+mod wait;
+mod wait_for_callback;
+mod wait_for_condition;
 
 /// Registers a requirement's function(s) on `host`; the durable entry point is named `name`.
 pub type Install = fn(host: &Host, name: &str) -> anyhow::Result<()>;
@@ -16,5 +34,69 @@ pub type Install = fn(host: &Host, name: &str) -> anyhow::Result<()>;
 pub fn all() -> Vec<(&'static str, Install)> {
     let mut v = Vec::new();
     v.extend(step::handlers());
+    v.extend(wait::handlers());
+    v.extend(callback::handlers());
+    v.extend(wait_for_callback::handlers());
+    v.extend(wait_for_condition::handlers());
+    v.extend(child::handlers());
+    v.extend(invoke::handlers());
+    v.extend(map::handlers());
+    v.extend(parallel::handlers());
     v
+}
+
+/// A retry strategy that never retries (one attempt in all).
+fn no_retry(_err: &durable::StepError, _attempt: u32) -> durable::RetryDecision {
+    durable::RetryDecision::Stop
+}
+
+/// A retry strategy allowing `max` attempts in all, `delay_s` seconds apart.
+fn retry_up_to(
+    max: u32,
+    delay_s: u64,
+) -> impl Fn(&durable::StepError, u32) -> durable::RetryDecision + Send + Sync + 'static {
+    move |_err, attempt| {
+        if attempt >= max {
+            durable::RetryDecision::Stop
+        } else {
+            durable::RetryDecision::Retry {
+                delay: Duration::from_secs(delay_s),
+            }
+        }
+    }
+}
+
+/// A user error recorded on the wire with `ErrorType` `error_type`.
+fn typed_err(error_type: &str, message: &str) -> durable::BoxError {
+    Box::new(durable::TypedError::with_type(
+        error_type,
+        message.to_owned(),
+    ))
+}
+
+/// A plain user error (the SDK records its fallback `ErrorType`).
+fn err(message: &str) -> durable::BoxError {
+    message.into()
+}
+
+/// The input as a string, or `""` when it is not one.
+fn input_str(event: &serde_json::Value) -> String {
+    event.as_str().unwrap_or_default().to_owned()
+}
+
+/// The message of a failed operation: the reported `ErrorMessage` when it has one.
+fn message_of(e: &durable::OperationError) -> String {
+    e.wire()
+        .and_then(durable::WireError::error_message)
+        .map_or_else(|| e.to_string(), str::to_owned)
+}
+
+/// Ends the invocation abruptly, as a crash of the function would: the operation in flight
+/// never reports an outcome.
+#[expect(
+    clippy::panic,
+    reason = "the requirement is a crash of the function mid-operation"
+)]
+fn crash(what: &str) -> ! {
+    panic!("{what}")
 }

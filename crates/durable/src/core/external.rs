@@ -56,11 +56,13 @@ pub(super) fn invocation_done(
         super::InvocationOutcome::Failed(error) => {
             event["InvocationCompletedDetails"]["Error"] = error_payload(&Some(error.clone()));
             state.push_event(now, event);
+            record_deferred(state, now);
             return invocation_failed(state, error, env);
         }
         super::InvocationOutcome::Response(v) => v,
     };
     state.push_event(now, event);
+    record_deferred(state, now);
     let status = response.get("Status").and_then(Value::as_str);
     let result = response.get("Result");
     let error = response.get("Error");
@@ -232,6 +234,23 @@ pub(super) fn chained_done(
     if state.meta.status != ExecStatus::Running {
         return Vec::new();
     }
+    if state.meta.invoking {
+        // As on AWS, where the target starts asynchronously and the invocation that started it
+        // has ended long before it reports: its outcome follows that invocation's
+        // InvocationCompleted. (A repeated or unknown completion is dropped here already.)
+        let live: Vec<(String, ChainedOutcome)> = done
+            .into_iter()
+            .filter(|(id, _)| {
+                state.op(id).is_some_and(|o| {
+                    o.op_type == OpType::ChainedInvoke && o.status == OpStatus::Started
+                })
+            })
+            .collect();
+        if !live.is_empty() {
+            state.meta_mut().deferred_chained.extend(live);
+        }
+        return Vec::new();
+    }
     let mut changed = false;
     for (op_id, outcome) in done {
         changed |= record_chained(state, &op_id, outcome, env.now_ms);
@@ -240,6 +259,16 @@ pub(super) fn chained_done(
         return Vec::new();
     }
     claim(state, env).into_iter().collect()
+}
+
+/// Records the chained-invoke outcomes that arrived during the invocation that just ended.
+pub(super) fn record_deferred(state: &mut ExecutionState, now: i64) {
+    if state.meta.deferred_chained.is_empty() {
+        return;
+    }
+    for (op_id, outcome) in std::mem::take(&mut state.meta_mut().deferred_chained) {
+        record_chained(state, &op_id, outcome, now);
+    }
 }
 
 /// Records one chained invoke's outcome; false if the op is unknown or no longer STARTED.

@@ -7,6 +7,7 @@
 
 mod checkpoint;
 mod external;
+mod get_state;
 #[cfg(test)]
 mod tests;
 
@@ -16,7 +17,7 @@ use crate::error::ApiError;
 use crate::model::{ErrorObject, ExecStatus, Op, OpStatus, OpType};
 use crate::state::{encode_token, ExecutionState, Limits};
 
-pub use checkpoint::first_page;
+pub use get_state::first_page;
 
 /// How a chained-invoke target is hosted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +59,7 @@ pub enum InvocationOutcome {
 }
 
 /// How a chained invoke ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChainedOutcome {
     /// SUCCEEDED, FAILED, TIMED_OUT or STOPPED.
     pub status: OpStatus,
@@ -209,7 +210,7 @@ pub fn apply(
             token,
             marker,
             max_items,
-        } => checkpoint::get_state(state, &token, marker.as_deref(), max_items, env),
+        } => get_state::get_state(state, &token, marker.as_deref(), max_items, env),
         Command::Tick => Ok(tick(state, env)),
         Command::Recover => Ok(recover(state, env)),
         Command::Kick => Ok(claim(state, env).into_iter().collect()),
@@ -277,6 +278,23 @@ pub(crate) fn has_outstanding_work(state: &ExecutionState) -> bool {
                 | (OpType::ChainedInvoke, OpStatus::Started)
         )
     })
+}
+
+/// The name and id of the child execution a chained invoke of a durable function starts:
+/// derived from the parent and the op, so a re-dispatch finds the same execution and the
+/// history can name it before it starts.
+pub(crate) fn child_identity(parent_arn: &str, op_id: &str) -> (String, String) {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("{parent_arn}\n{op_id}").as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    (hex[..32].to_owned(), hex[32..].to_owned())
+}
+
+/// The ARN of that child execution (same region and account as the parent).
+pub(crate) fn child_arn(parent_arn: &str, function: &str, op_id: &str) -> String {
+    let prefix = parent_arn.split(":function:").next().unwrap_or_default();
+    let (name, id) = child_identity(parent_arn, op_id);
+    format!("{prefix}:function:{function}:$LATEST/durable-execution/{name}/{id}")
 }
 
 /// Records a service-originated change of `op_id` (bumps sequences, queues the id for delivery).
@@ -372,16 +390,16 @@ pub(crate) fn fire_timers(state: &mut ExecutionState, now: i64) -> bool {
                 op.status = OpStatus::Succeeded;
                 op.end_ms = Some(now);
                 let d = op.wait_seconds;
-                op_event(
+                Some(op_event(
                     op,
                     "WaitSucceeded",
                     Some(("WaitSucceededDetails", json!({ "Duration": d }))),
-                )
+                ))
             }
             OpType::Step => {
                 op.status = OpStatus::Ready;
                 op.next_attempt_ms = None;
-                continue_event()
+                None
             }
             _ => {
                 let total = op.cb_deadline_ms.is_some_and(|t| t <= now);
@@ -393,23 +411,19 @@ pub(crate) fn fire_timers(state: &mut ExecutionState, now: i64) -> bool {
                 op.status = OpStatus::TimedOut;
                 op.end_ms = Some(now);
                 let err = error_payload(&op.error);
-                op_event(
+                Some(op_event(
                     op,
                     "CallbackTimedOut",
                     Some(("CallbackTimedOutDetails", json!({ "Error": err }))),
-                )
+                ))
             }
         };
-        if !event.is_null() {
+        if let Some(event) = event {
             state.push_event(now, event);
         }
         note_async_change(state, id);
     }
     !due.is_empty()
-}
-
-fn continue_event() -> Value {
-    Value::Null
 }
 
 /// Starts an invocation if the execution is running and none is in flight.
@@ -543,6 +557,7 @@ fn recover(state: &mut ExecutionState, env: &Env<'_>) -> Vec<Action> {
         m.invocation_id = None;
         m.next_invoke_ms = None;
     }
+    external::record_deferred(state, env.now_ms);
     let mut actions = tick(state, env);
     if state.meta.status != ExecStatus::Running {
         return actions;
@@ -624,6 +639,7 @@ pub fn new_execution(p: StartParams, now_ms: i64) -> ExecutionState {
         last_response: None,
         unseen_async: Vec::new(),
         updated_ids: Vec::new(),
+        deferred_chained: Vec::new(),
         event_seq: 0,
         op_seq: 0,
         stored_bytes: p.input.len() as u64,

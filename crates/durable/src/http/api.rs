@@ -148,10 +148,8 @@ async fn checkpoint(
     };
     let started = std::time::Instant::now();
     let response = svc.command(arn, cmd).await?.unwrap_or(Value::Null);
-    svc.inner.checkpoint_latency.observe(started.elapsed());
-    svc.inner
-        .checkpoints
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    svc.note_checkpoint_latency(started.elapsed());
+    svc.note_checkpoint();
     ok(response)
 }
 
@@ -209,8 +207,7 @@ async fn history(
     let reverse = bool_param(req, "ReverseOrder").unwrap_or(false);
     let arn = arn.to_owned();
     let (events, more) = svc
-        .inner
-        .db
+        .db()
         .read(move |c| store::history(c, &arn, offset, limit, reverse))
         .await?;
     let mut body = json!({ "Events": events });
@@ -255,7 +252,7 @@ async fn list(
         offset,
         limit,
     };
-    let (metas, more) = svc.inner.db.read(move |c| store::list(c, &filter)).await?;
+    let (metas, more) = svc.db().read(move |c| store::list(c, &filter)).await?;
     let items: Vec<Value> = metas.iter().map(|m| summary(svc, m)).collect();
     let mut body = json!({ "DurableExecutions": items });
     if more {
@@ -271,7 +268,7 @@ pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Respons
     else {
         return Err(unknown_route());
     };
-    let Some((name, function)) = svc.inner.functions.get(reference) else {
+    let Some((name, function)) = svc.functions().get(reference) else {
         return Err(ApiError::not_found(format!(
             "Function not found: {}",
             svc.function_arn(function_name_of(reference).unwrap_or(reference))

@@ -1,0 +1,470 @@
+//! The `parallel` suite.
+
+use std::time::Duration;
+
+use aws_durable_execution_sdk as durable;
+use durable::builders::map_parallel::{BatchResult, CompletionConfig, NestingMode};
+use durable::serdes::SerdesContext;
+use durable::Branch;
+use serde_json::{json, Value};
+
+use super::{err, typed_err, Install};
+use crate::host::Host;
+
+/// This suite's handlers.
+pub(super) fn handlers() -> Vec<(&'static str, Install)> {
+    vec![
+        ("parallel/8-1", r8_1),
+        ("parallel/8-2", r8_2),
+        ("parallel/8-3", r8_3),
+        ("parallel/8-4", r8_4),
+        ("parallel/8-5", r8_5),
+        ("parallel/8-6", r8_6),
+        ("parallel/8-7", r8_7),
+        ("parallel/8-8", r8_8),
+        ("parallel/8-9", r8_9),
+        ("parallel/8-10", r8_10),
+        ("parallel/8-11", r8_11),
+        ("parallel/8-12", r8_12),
+        ("parallel/8-13", r8_13),
+        ("parallel/8-14", r8_14),
+        ("parallel/8-15", r8_15),
+        ("parallel/8-16", r8_16),
+        ("parallel/8-17", r8_17),
+        ("parallel/8-18", r8_18),
+        ("parallel/8-19", r8_19),
+        ("parallel/8-20", r8_20),
+        ("parallel/8-21", r8_21),
+        ("parallel/8-22", r8_22),
+    ]
+}
+
+/// A branch `b<index>` returning `value` directly.
+fn constant<O: Send + 'static>(index: usize, value: O) -> Branch<O> {
+    Branch::new(format!("b{index}"), move |_| async move { Ok(value) })
+}
+
+/// A branch `b<index>` running one step that returns `value`.
+fn one_step(index: usize, value: &str) -> Branch<String> {
+    let value = value.to_owned();
+    Branch::new(
+        format!("b{index}"),
+        move |ctx: durable::DurableContext| async move {
+            let v: String = ctx.step(move |_| async move { Ok(value) }).await?;
+            Ok(v)
+        },
+    )
+}
+
+/// Branches from outcomes: `true` succeeds with `"ok"`, `false` fails.
+fn outcomes(list: &[bool]) -> Vec<Branch<String>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, ok)| {
+            let ok = *ok;
+            Branch::new(format!("b{i}"), move |_| async move {
+                if ok {
+                    Ok("ok".to_owned())
+                } else {
+                    Err(err("branch failed"))
+                }
+            })
+        })
+        .collect()
+}
+
+/// Which projection of a batch result a requirement returns.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// `{completionReason, status, successCount, failureCount, totalCount}`.
+    WithStatus,
+    /// `{completionReason, successCount, failureCount, totalCount}`.
+    Counts,
+}
+
+/// The projection of a batch result the requirements return.
+fn projection<O>(batch: &BatchResult<O>, shape: Shape) -> Value {
+    let mut v = json!({
+        "completionReason": batch.reason.as_str(),
+        "successCount": batch.success_count(),
+        "failureCount": batch.failure_count(),
+        "totalCount": batch.total_count(),
+    });
+    if let Shape::WithStatus = shape {
+        v["status"] = json!(batch.status().as_str());
+    }
+    v
+}
+
+/// A parallel named `op` over `list`'s outcomes, one at a time with `config`, returning the
+/// projection.
+fn projected(
+    host: &Host,
+    name: &str,
+    op: &'static str,
+    list: &'static [bool],
+    config: fn() -> CompletionConfig,
+    shape: Shape,
+) -> anyhow::Result<()> {
+    host.durable(
+        name,
+        move |_: Value, ctx: durable::DurableContext| async move {
+            let batch = ctx
+                .parallel(outcomes(list))
+                .name(op)
+                .max_concurrency(1)
+                .completion(config())
+                .await_batch()
+                .await?;
+            Ok(projection(&batch, shape))
+        },
+    )
+}
+
+/// 8.1: `parallel`, two branches of one step each.
+fn r8_1(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let out = ctx
+            .parallel(vec![one_step(0, "task-1"), one_step(1, "task-2")])
+            .name("parallel")
+            .max_concurrency(1)
+            .await?;
+        Ok(out)
+    })
+}
+
+/// 8.2: an unnamed parallel of two constant branches.
+fn r8_2(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let out = ctx
+            .parallel(vec![
+                constant(0, "alpha".to_owned()),
+                constant(1, "beta".to_owned()),
+            ])
+            .max_concurrency(1)
+            .await?;
+        Ok(out)
+    })
+}
+
+/// 8.3: `named`, branches named `first` and `second`.
+fn r8_3(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let out = ctx
+            .parallel(vec![
+                Branch::new("first", |_| async { Ok("one".to_owned()) }),
+                Branch::new("second", |_| async { Ok("two".to_owned()) }),
+            ])
+            .name("named")
+            .max_concurrency(1)
+            .await?;
+        Ok(out)
+    })
+}
+
+/// 8.4: `hetero`, branches returning a string, a number and an object.
+fn r8_4(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let out = ctx
+            .parallel(vec![
+                constant(0, json!("hello")),
+                constant(1, json!(42)),
+                constant(2, json!({ "k": "v" })),
+            ])
+            .name("hetero")
+            .max_concurrency(1)
+            .await?;
+        Ok(out)
+    })
+}
+
+/// 8.5: `empty`, no branches.
+fn r8_5(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let out = ctx
+            .parallel(Vec::<Branch<Value>>::new())
+            .name("empty")
+            .await?;
+        Ok(out)
+    })
+}
+
+/// 8.6: fail-fast: branch 1 fails, branch 2 never starts.
+fn r8_6(host: &Host, name: &str) -> anyhow::Result<()> {
+    projected(
+        host,
+        name,
+        "failfast",
+        &[true, false, true],
+        || CompletionConfig::with_tolerated_failure_count(0),
+        Shape::WithStatus,
+    )
+}
+
+/// 8.7: fail-fast; branch 0 fails; the handler re-raises the batch's first failure.
+fn r8_7(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let batch = ctx
+            .parallel(outcomes(&[false, true]))
+            .name("throwing")
+            .max_concurrency(1)
+            .completion(CompletionConfig::with_tolerated_failure_count(0))
+            .await_batch()
+            .await?;
+        if let Some(first) = batch.errors().first() {
+            return Err(typed_err(
+                first.error_type.unwrap_or("Error"),
+                first.message,
+            ));
+        }
+        Ok(projection(&batch, Shape::WithStatus))
+    })
+}
+
+/// 8.8: stops once two branches succeeded.
+fn r8_8(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let batch = ctx
+            .parallel(outcomes(&[true, true, true, true]))
+            .name("min-successful")
+            .max_concurrency(1)
+            .completion(CompletionConfig::with_min_successful(2))
+            .await_batch()
+            .await?;
+        Ok(json!({
+            "completionReason": batch.reason.as_str(),
+            "successCount": batch.success_count(),
+            "totalCount": batch.total_count(),
+        }))
+    })
+}
+
+/// 8.9: one failure tolerated; every branch runs.
+fn r8_9(host: &Host, name: &str) -> anyhow::Result<()> {
+    projected(
+        host,
+        name,
+        "tolerated",
+        &[true, false, true],
+        || CompletionConfig::with_tolerated_failure_count(1),
+        Shape::WithStatus,
+    )
+}
+
+/// 8.10: one failure tolerated; the second failure stops the operation.
+fn r8_10(host: &Host, name: &str) -> anyhow::Result<()> {
+    projected(
+        host,
+        name,
+        "tolerated-exceeded",
+        &[false, false, true],
+        || CompletionConfig::with_tolerated_failure_count(1),
+        Shape::Counts,
+    )
+}
+
+/// 8.11: two at a time; results still in branch order.
+fn r8_11(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let out = ctx
+            .parallel(
+                (0..3)
+                    .map(|i| constant(i, format!("r{i}")))
+                    .collect::<Vec<_>>(),
+            )
+            .name("concurrent")
+            .max_concurrency(2)
+            .await?;
+        Ok(out)
+    })
+}
+
+/// 8.12: flat nesting: each branch's step sits directly under the parallel.
+fn r8_12(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let out = ctx
+            .parallel(vec![one_step(0, "fa"), one_step(1, "fb")])
+            .name("flat")
+            .max_concurrency(1)
+            .nesting(NestingMode::Flat)
+            .await?;
+        Ok(out)
+    })
+}
+
+/// 8.13: 25 % of failures tolerated; the second failure (50 %) stops the operation.
+fn r8_13(host: &Host, name: &str) -> anyhow::Result<()> {
+    projected(
+        host,
+        name,
+        "tolerated-pct",
+        &[false, false, true, true],
+        || CompletionConfig::with_tolerated_failure_percentage(25),
+        Shape::Counts,
+    )
+}
+
+/// 8.14: branch 1 waits 2 s, suspending the execution; the replay skips branch 0.
+fn r8_14(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let waiting = Branch::new("b1", |ctx: durable::DurableContext| async move {
+            ctx.wait(Duration::from_secs(2)).await?;
+            Ok("b1".to_owned())
+        });
+        let out = ctx
+            .parallel(vec![one_step(0, "b0"), waiting])
+            .name("replay")
+            .max_concurrency(1)
+            .await?;
+        Ok(out)
+    })
+}
+
+/// Stores each branch result `v` as `{"wrapped": v}`.
+struct WrapSerde;
+
+impl durable::Serdes<String> for WrapSerde {
+    async fn serialize(
+        &self,
+        value: String,
+        _: SerdesContext,
+    ) -> Result<String, durable::BoxError> {
+        Ok(json!({ "wrapped": value }).to_string())
+    }
+
+    async fn deserialize(
+        &self,
+        wire: String,
+        _: SerdesContext,
+    ) -> Result<String, durable::BoxError> {
+        let v: Value = serde_json::from_str(&wire)?;
+        v.get("wrapped")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| err("the branch payload is not wrapped"))
+    }
+}
+
+/// 8.15: a per-branch serdes wrapping each result.
+fn r8_15(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let out = ctx
+            .parallel(vec![
+                constant(0, "x".to_owned()),
+                constant(1, "y".to_owned()),
+            ])
+            .name("serde")
+            .max_concurrency(1)
+            .serdes(WrapSerde)
+            .await?;
+        Ok(out)
+    })
+}
+
+/// 8.16: every branch fails, all within a tolerance of three.
+fn r8_16(host: &Host, name: &str) -> anyhow::Result<()> {
+    projected(
+        host,
+        name,
+        "all-fail",
+        &[false, false, false],
+        || CompletionConfig::with_tolerated_failure_count(3),
+        Shape::WithStatus,
+    )
+}
+
+/// 8.17: three successes are required but only two happen; every branch runs.
+fn r8_17(host: &Host, name: &str) -> anyhow::Result<()> {
+    projected(
+        host,
+        name,
+        "min-not-reached",
+        &[true, false, true],
+        || CompletionConfig::with_min_successful(3),
+        Shape::WithStatus,
+    )
+}
+
+/// 8.18: three successes required, one failure tolerated; the failures stop it first.
+fn r8_18(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let config = CompletionConfig::builder()
+            .min_successful(3)
+            .tolerated_failure_count(1)
+            .build()?;
+        let batch = ctx
+            .parallel(outcomes(&[false, false, true, true]))
+            .name("combined")
+            .max_concurrency(1)
+            .completion(config)
+            .await_batch()
+            .await?;
+        Ok(projection(&batch, Shape::Counts))
+    })
+}
+
+/// 8.19: a max concurrency of 0 is refused; the execution fails.
+fn r8_19(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let out = ctx
+            .parallel(vec![
+                constant(0, "a".to_owned()),
+                constant(1, "b".to_owned()),
+            ])
+            .name("bad-concurrency")
+            .max_concurrency(0)
+            .await?;
+        Ok(out)
+    })
+}
+
+/// 8.20: one tolerated failure; the projection comes from the batch accessors.
+fn r8_20(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let batch = ctx
+            .parallel(outcomes(&[true, false, true]))
+            .name("accessors")
+            .max_concurrency(1)
+            .completion(CompletionConfig::with_tolerated_failure_count(1))
+            .await_batch()
+            .await?;
+        Ok(json!({
+            "hasFailure": batch.has_failure(),
+            "successCount": batch.results().len(),
+            "failureCount": batch.failure_count(),
+            "errorCount": batch.errors().len(),
+        }))
+    })
+}
+
+/// 8.21: `outer` has one branch running `inner`, a parallel of two one-step branches.
+fn r8_21(host: &Host, name: &str) -> anyhow::Result<()> {
+    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+        let branch = Branch::new("a", |ctx: durable::DurableContext| async move {
+            let inner = ctx
+                .parallel(vec![one_step(0, "i1"), one_step(1, "i2")])
+                .name("inner")
+                .max_concurrency(1)
+                .await?;
+            Ok(inner)
+        });
+        let out = ctx
+            .parallel(vec![branch])
+            .name("outer")
+            .max_concurrency(1)
+            .await?;
+        Ok(out)
+    })
+}
+
+/// 8.22: 25 % of failures tolerated and exactly 25 % fail; every branch runs.
+fn r8_22(host: &Host, name: &str) -> anyhow::Result<()> {
+    projected(
+        host,
+        name,
+        "pct-boundary",
+        &[false, true, true, true],
+        || CompletionConfig::with_tolerated_failure_percentage(25),
+        Shape::WithStatus,
+    )
+}
