@@ -35,6 +35,11 @@ pub enum Command {
     /// Inspect or redrive the dead-letter queue.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Stop a running durable execution (StopDurableExecution).
+    Stop(StopArgs),
+    /// Complete, fail or heartbeat a durable execution's callback.
+    #[command(subcommand)]
+    Callback(CallbackCommand),
 }
 
 /// `durapipe up`. Defaults equal `template.yaml`'s values.
@@ -109,6 +114,13 @@ pub struct UpArgs {
     /// Seconds a client may take to send a request's body.
     #[arg(long, default_value_t = 60)]
     pub body_timeout: u64,
+    /// Do not serve the web console at / (the AWS endpoints and /metrics stay).
+    #[arg(long)]
+    pub no_console: bool,
+    /// Run durable time N times faster than the wall clock (1-1000000): waits, retry delays,
+    /// callback and execution timeouts. SQS visibility and batching stay on the wall clock.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
 }
 
 /// `--credentials` / `--credentials-file` (or their environment variables).
@@ -274,6 +286,77 @@ pub struct ExecutionsArgs {
 pub struct HistoryArgs {
     /// The durable execution's ARN (from `durapipe executions`).
     pub arn: String,
+    /// Draw the operations as a timeline (one bar per operation, nested) instead of listing
+    /// the events.
+    #[arg(long)]
+    pub timeline: bool,
+    /// Columns of the timeline's bars.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u16).range(10..=400))]
+    pub width: u16,
+    /// The stack.
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// `durapipe stop`.
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// The durable execution's ARN.
+    pub arn: String,
+    /// The error type recorded on the stopped execution.
+    #[arg(long)]
+    pub error_type: Option<String>,
+    /// The error message recorded on the stopped execution.
+    #[arg(long)]
+    pub error_message: Option<String>,
+    /// The stack.
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// `durapipe callback ...`.
+#[derive(Debug, Subcommand)]
+pub enum CallbackCommand {
+    /// Complete the callback with a result (JSON; none if omitted).
+    Succeed(CallbackSucceedArgs),
+    /// Fail the callback with an error.
+    Fail(CallbackFailArgs),
+    /// Tell the execution the callback is still being worked on (resets its heartbeat timeout).
+    Heartbeat(CallbackIdArgs),
+}
+
+/// `durapipe callback succeed`.
+#[derive(Debug, Args)]
+pub struct CallbackSucceedArgs {
+    /// The callback id (from the execution's history or the console).
+    pub callback_id: String,
+    /// The result, JSON.
+    pub payload: Option<String>,
+    /// The stack.
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// `durapipe callback fail`.
+#[derive(Debug, Args)]
+pub struct CallbackFailArgs {
+    /// The callback id.
+    pub callback_id: String,
+    /// The error message.
+    pub message: Option<String>,
+    /// The error type.
+    #[arg(long, default_value = "CallbackFailed")]
+    pub error_type: String,
+    /// The stack.
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// `durapipe callback heartbeat`.
+#[derive(Debug, Args)]
+pub struct CallbackIdArgs {
+    /// The callback id.
+    pub callback_id: String,
     /// The stack.
     #[command(flatten)]
     pub target: Target,

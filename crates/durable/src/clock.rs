@@ -97,6 +97,68 @@ impl Clock for ManualClock {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// ScaledClock: durable time that runs N times faster than the wall clock.
+// ---------------------------------------------------------------------------------------------
+
+/// The smallest and largest time scale [`ScaledClock::new`] accepts.
+pub const TIME_SCALE_RANGE: std::ops::RangeInclusive<f64> = 1.0..=1_000_000.0;
+
+/// A clock that starts at the wall clock's time and then runs `scale` times faster: a one-hour
+/// durable wait takes 3.6 s of real time at scale 1000. Waits, retry delays, callback and
+/// execution timeouts all follow it (they are deadlines on this clock); timestamps it produces
+/// run ahead of the wall clock accordingly.
+#[derive(Debug, Clone)]
+pub struct ScaledClock {
+    scale: f64,
+    origin_ms: i64,
+    origin: std::time::Instant,
+}
+
+impl ScaledClock {
+    /// A clock `scale` times faster than the wall clock, or `None` if `scale` is not a finite
+    /// number in [`TIME_SCALE_RANGE`].
+    pub fn new(scale: f64) -> Option<Self> {
+        if !scale.is_finite() || !TIME_SCALE_RANGE.contains(&scale) {
+            return None;
+        }
+        Some(Self {
+            scale,
+            origin_ms: SystemClock.now_ms(),
+            origin: std::time::Instant::now(),
+        })
+    }
+
+    /// How many times faster than the wall clock it runs.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+}
+
+impl Clock for ScaledClock {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    fn now_ms(&self) -> i64 {
+        let elapsed = self.origin.elapsed().as_secs_f64() * 1000.0 * self.scale;
+        self.origin_ms.saturating_add(elapsed as i64)
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn sleep_until(&self, deadline_ms: i64) -> BoxFuture<()> {
+        let this = self.clone();
+        Box::pin(async move {
+            // Sleep the scaled remainder, then re-check: never resolve before the deadline.
+            loop {
+                let left = deadline_ms.saturating_sub(this.now_ms());
+                if left <= 0 {
+                    return;
+                }
+                let real = Duration::from_secs_f64((left as f64 / this.scale / 1000.0).max(0.001));
+                tokio::time::sleep(real).await;
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +173,20 @@ mod tests {
         clock.advance(Duration::from_secs(1));
         sleeper.await.unwrap();
         assert_eq!(clock.now_ms(), 3_000);
+    }
+
+    #[tokio::test]
+    async fn scaled_clock_runs_faster_and_never_wakes_early() {
+        assert!(ScaledClock::new(0.5).is_none());
+        assert!(ScaledClock::new(f64::NAN).is_none());
+        let clock = ScaledClock::new(1000.0).unwrap();
+        let start = clock.now_ms();
+        let real = std::time::Instant::now();
+        // Sixty durable seconds take about 60 ms of real time.
+        clock.sleep_until(start + 60_000).await;
+        assert!(clock.now_ms() >= start + 60_000);
+        let took = real.elapsed();
+        assert!(took >= Duration::from_millis(59), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
     }
 }

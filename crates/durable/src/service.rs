@@ -81,6 +81,8 @@ struct Inner {
     checkpoints: AtomicU64,
     /// Handler invocations started since start (for benchmarks).
     invocations: AtomicU64,
+    /// How long accepted checkpoints took, request to committed answer (for metrics).
+    checkpoint_latency: durapipe_sqlite::histogram::Histogram,
 }
 
 /// The local durable-execution service. Cheap to clone.
@@ -145,6 +147,7 @@ impl DurableService {
             idle: tokio::sync::Notify::new(),
             checkpoints: AtomicU64::new(0),
             invocations: AtomicU64::new(0),
+            checkpoint_latency: durapipe_sqlite::histogram::Histogram::default(),
         });
         let svc = Self { inner };
         tokio::spawn(svc.clone().timer_loop());
@@ -378,6 +381,12 @@ impl DurableService {
         self.inner.checkpoints.load(Ordering::Relaxed)
     }
 
+    /// How long accepted checkpoints took since the service started (request to committed
+    /// answer).
+    pub fn checkpoint_latency(&self) -> durapipe_sqlite::histogram::HistogramSnapshot {
+        self.inner.checkpoint_latency.snapshot()
+    }
+
     /// Handler invocations of durable functions started since the service started.
     pub fn invocations(&self) -> u64 {
         self.inner.invocations.load(Ordering::Relaxed)
@@ -442,6 +451,10 @@ impl DurableService {
 
     pub(crate) fn note_checkpoint(&self) {
         self.inner.checkpoints.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn note_checkpoint_latency(&self, took: Duration) {
+        self.inner.checkpoint_latency.observe(took);
     }
 
     pub(crate) fn note_invocation(&self) {

@@ -44,6 +44,7 @@
 //! - The event source mapping does not cap the event payload at 6 MB.
 
 pub mod clock;
+pub mod console;
 pub mod dynamodb;
 pub mod esm;
 pub mod guard;

@@ -15,6 +15,7 @@
 //!   see every write whose `write` call has returned.
 //! - Never hold an async lock across `write(..).await`: the writer is shared by everything.
 
+pub mod histogram;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -115,6 +116,8 @@ impl From<rusqlite::Error> for DbError {
 struct Counters {
     writes: AtomicU64,
     commits: AtomicU64,
+    /// How long each `COMMIT` (the WAL fsync under full durability) took.
+    commit_latency: histogram::Histogram,
 }
 
 /// A snapshot of the writer's counters.
@@ -259,6 +262,11 @@ impl Database {
             writes: self.inner.counters.writes.load(Ordering::Relaxed),
             commits: self.inner.counters.commits.load(Ordering::Relaxed),
         }
+    }
+
+    /// How long each group commit (`COMMIT`, one WAL fsync under [`Durability::Full`]) took.
+    pub fn commit_latency(&self) -> histogram::HistogramSnapshot {
+        self.inner.counters.commit_latency.snapshot()
     }
 
     fn take_reader(&self) -> Result<Connection, DbError> {

@@ -126,7 +126,9 @@ fn run_group(conn: &Connection, jobs: Vec<Job>, counters: &Counters) {
         return;
     }
     let completions: Vec<Completion> = jobs.into_iter().map(|job| job.run(conn)).collect();
+    let started = std::time::Instant::now();
     let commit = cached(conn, "COMMIT");
+    counters.commit_latency.observe(started.elapsed());
     counters.commits.fetch_add(1, Ordering::Relaxed);
     match commit {
         Ok(()) => completions.into_iter().for_each(|c| c(Ok(()))),

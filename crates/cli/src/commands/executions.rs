@@ -54,9 +54,24 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
         .include_execution_data(true)
         .into_paginator()
         .send();
+    let mut timeline = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.with_context(|| format!("cannot read the history of {}", args.arn))?;
         for event in page.events {
+            if args.timeline {
+                timeline.push(super::timeline::Event {
+                    id: event.id.clone().unwrap_or_default(),
+                    parent_id: event.parent_id.clone(),
+                    name: event.name.clone(),
+                    event_type: event
+                        .event_type
+                        .as_ref()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    at_ms: event.event_timestamp.map(epoch_ms).unwrap_or_default(),
+                });
+                continue;
+            }
             println!(
                 "{:>4} {:<26} {:<22} {}",
                 event.event_id,
@@ -69,12 +84,27 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
             );
         }
     }
+    if args.timeline {
+        let spans = super::timeline::spans(&timeline);
+        let now = epoch_ms(aws_sdk_lambda::primitives::DateTime::from(
+            std::time::SystemTime::now(),
+        ));
+        print!(
+            "{}",
+            super::timeline::render(&spans, usize::from(args.width), now)
+        );
+    }
     Ok(())
+}
+
+#[allow(clippy::cast_possible_truncation)]
+fn epoch_ms(t: aws_sdk_lambda::primitives::DateTime) -> i64 {
+    (t.as_secs_f64() * 1000.0).round() as i64
 }
 
 /// RFC 3339 with exactly three fraction digits (`2026-11-27T08:40:55.494Z`): the API's epoch
 /// seconds are floats, so plain `Display` would print `55.493999Z` or `55.9Z`.
-fn millis(t: aws_sdk_lambda::primitives::DateTime) -> String {
+pub(super) fn millis(t: aws_sdk_lambda::primitives::DateTime) -> String {
     const FORMAT: &[time::format_description::FormatItem<'_>] = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );

@@ -1,10 +1,12 @@
 //! One module per subcommand.
 
+mod actions;
 mod bench;
 mod dlq;
 mod executions;
 mod scan;
 mod send;
+mod timeline;
 mod up;
 
 use crate::args::{Cli, Command, DlqCommand};
@@ -20,5 +22,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::History(args) => executions::history(args).await,
         Command::Dlq(DlqCommand::List(target)) => dlq::list(&target).await,
         Command::Dlq(DlqCommand::Redrive(target)) => dlq::redrive(&target).await,
+        Command::Stop(args) => actions::stop(args).await,
+        Command::Callback(command) => actions::callback(command).await,
     }
 }

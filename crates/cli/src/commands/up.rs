@@ -42,6 +42,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             header_timeout: Duration::from_secs(args.header_timeout),
             body_timeout: Duration::from_secs(args.body_timeout),
         },
+        console: !args.no_console,
+        time_scale: args.time_scale,
     };
     let stack = Stack::start(config).await?;
     print_banner(stack.info());
@@ -73,13 +75,16 @@ fn print_banner(info: &StackInfo) {
   dlq        {dlq_url}
   table      {table}
   functions  {o}, {v}, {t}, {s}
+  console    {console}
+  metrics    {e}/metrics{scale}
 {security}
 Try it (AWS CLI, {which_credentials}):
   aws --endpoint-url {e} sqs send-message --queue-url {queue_url} \\
       --message-body '{{\"data_source\": \"test.csv\", \"processing_type\": \"standard\"}}'
   aws --endpoint-url {e} dynamodb scan --table-name {table} --query 'Items[*]'
   aws --endpoint-url {e} lambda list-durable-executions-by-function --function-name {o}
-or the CLI: durapipe send '<json>' | scan | executions | history <arn> | dlq list | dlq redrive
+or the CLI: durapipe send '<json>' | scan | executions | history <arn> [--timeline] | stop <arn>
+            | callback succeed|fail|heartbeat <id> | dlq list | dlq redrive
 
 Ctrl-C stops it cleanly.",
         db = info.database.display(),
@@ -97,6 +102,15 @@ Ctrl-C stops it cleanly.",
         queue_url = info.queue_url,
         dlq_url = info.dlq_url,
         table = info.table,
+        console = info.console.as_deref().unwrap_or("off (--no-console)"),
+        scale = if info.time_scale == 1.0 {
+            String::new()
+        } else {
+            format!(
+                "\n  time       durable waits, retries and timeouts run {}x faster (--time-scale)",
+                info.time_scale
+            )
+        },
         o = info.functions.orchestrator,
         v = info.functions.validate,
         t = info.functions.transform,

@@ -158,7 +158,9 @@ async fn checkpoint(
         client_token,
         updates,
     };
+    let started = std::time::Instant::now();
     let response = svc.command(arn, cmd).await?.unwrap_or(Value::Null);
+    svc.note_checkpoint_latency(started.elapsed());
     svc.note_checkpoint();
     ok(response)
 }

@@ -105,6 +105,21 @@ struct Counters {
     failed: AtomicU64,
 }
 
+/// Reads a running mapping's counters; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct EsmStatsHandle(Arc<Counters>);
+
+impl EsmStatsHandle {
+    /// Counters so far.
+    pub fn stats(&self) -> EsmStats {
+        EsmStats {
+            batches: self.0.batches.load(Ordering::Relaxed),
+            succeeded: self.0.succeeded.load(Ordering::Relaxed),
+            failed: self.0.failed.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// A running event source mapping.
 #[derive(Debug)]
 pub struct EventSourceMapping {
@@ -147,11 +162,12 @@ impl EventSourceMapping {
 
     /// Counters so far.
     pub fn stats(&self) -> EsmStats {
-        EsmStats {
-            batches: self.counters.batches.load(Ordering::Relaxed),
-            succeeded: self.counters.succeeded.load(Ordering::Relaxed),
-            failed: self.counters.failed.load(Ordering::Relaxed),
-        }
+        self.stats_handle().stats()
+    }
+
+    /// A handle that reads the counters while the mapping runs (for metrics).
+    pub fn stats_handle(&self) -> EsmStatsHandle {
+        EsmStatsHandle(self.counters.clone())
     }
 
     /// Stops polling and waits until every in-flight batch has been invoked and settled.

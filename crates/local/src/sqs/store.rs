@@ -799,6 +799,36 @@ impl Queues {
             .await
     }
 
+    /// Moves one message of `from`, by id, to `to` as [`Queues::move_messages`] does; returns
+    /// whether it was there.
+    ///
+    /// # Errors
+    /// `QueueDoesNotExist` for either queue.
+    pub async fn move_message(
+        &self,
+        from: &str,
+        to: &str,
+        message_id: &str,
+    ) -> Result<bool, SqsError> {
+        let (from, to, now) = (from.to_string(), to.to_string(), self.clock.now_ms());
+        let id = message_id.to_string();
+        let moved = self
+            .db
+            .write(move |conn| {
+                load_queue(conn, &from)?.ok_or(SqsError::QueueDoesNotExist)?;
+                load_queue(conn, &to)?.ok_or(SqsError::QueueDoesNotExist)?;
+                Ok::<_, SqsError>(conn.execute(
+                    "UPDATE sqs_messages SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
+                            first_receive_ms = NULL, receipt_handle = NULL
+                      WHERE queue = ?1 AND message_id = ?4",
+                    params![from, to, now, id],
+                )?)
+            })
+            .await?;
+        self.notify.notify_waiters();
+        Ok(moved > 0)
+    }
+
     /// Moves every message of `from` to `to` (a dead-letter redrive), visible at once with a
     /// receive count of 0, ids, bodies and last errors kept; returns how many moved.
     ///

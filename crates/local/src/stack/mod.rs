@@ -66,6 +66,11 @@ pub struct StackConfig {
     pub security: SecurityConfig,
     /// Connection cap and timeouts.
     pub limits: ConnectionLimits,
+    /// Serve the web console at `/` (`--no-console` turns it off; `/metrics` stays).
+    pub console: bool,
+    /// Durable time runs this many times faster than the wall clock (`--time-scale`; 1 is
+    /// real time): waits, retry delays, callback and execution timeouts.
+    pub time_scale: f64,
 }
 
 /// Who may call the stack's endpoints (see [`crate::guard`]).
@@ -141,6 +146,8 @@ impl Default for StackConfig {
             sdk_transport: SdkTransport::InProcess,
             security: SecurityConfig::default(),
             limits: ConnectionLimits::default(),
+            console: true,
+            time_scale: 1.0,
         }
     }
 }
@@ -225,6 +232,10 @@ pub struct StackInfo {
     pub access_key_id: Option<String>,
     /// Listening beyond loopback without credentials (`--insecure-no-auth`).
     pub unauthenticated_network: bool,
+    /// The web console's address (`None` with `--no-console`).
+    pub console: Option<String>,
+    /// `--time-scale`.
+    pub time_scale: f64,
 }
 
 /// A running stack; [`Stack::shutdown`] stops it cleanly.
@@ -299,7 +310,15 @@ impl Stack {
         };
         // A batch's event is the orchestrator execution's input: keep it within that limit.
         let max_event_bytes = durable_config.limits.max_input_bytes;
-        let service = DurableService::open(db.clone(), Arc::new(DurableClock), durable_config)
+        let durable_clock: Arc<dyn durapipe_durable::Clock> = if config.time_scale == 1.0 {
+            Arc::new(DurableClock)
+        } else {
+            Arc::new(
+                durapipe_durable::ScaledClock::new(config.time_scale)
+                    .ok_or_else(|| StackError::Config(time_scale_error(config.time_scale)))?,
+            )
+        };
+        let service = DurableService::open(db.clone(), durable_clock, durable_config)
             .await
             .map_err(StackError::start)?;
         let functions = functions::register(
@@ -318,14 +337,29 @@ impl Stack {
             },
         )?;
 
-        let router = AwsEndpoints::new(queues.clone(), tables, host.clone())
+        let view = Arc::new(crate::console::StackView {
+            queues: queues.clone(),
+            service: service.clone(),
+            db: db.clone(),
+            queue: queue.clone(),
+            dlq: dlq.clone(),
+            table: table.clone(),
+            functions: functions.clone(),
+            time_scale: config.time_scale,
+            esm: Arc::default(),
+        });
+        let mut router = AwsEndpoints::new(queues.clone(), tables, host.clone())
             .router()
             .merge(service.router())
             .route("/health", get(|| async { "ok" }))
             .route(
                 "/_durapipe/stats",
                 get(stats_handler(db.clone(), service.clone())),
-            );
+            )
+            .merge(crate::console::metrics::router(view.clone()));
+        if config.console {
+            router = router.merge(crate::console::router(view.clone()));
+        }
         let router = crate::guard::protect(
             router,
             GuardConfig {
@@ -373,6 +407,7 @@ impl Stack {
                 ..EsmConfig::new(&queue)
             },
         );
+        let _ = view.esm.set(esm.stats_handle());
         let info = StackInfo {
             addr,
             queue_url: queue_url(&host, &queue),
@@ -391,6 +426,8 @@ impl Stack {
                 .map(|c| c.access_key_id().to_owned()),
             unauthenticated_network: config.security.credentials.is_none()
                 && !is_loopback(addr.ip()),
+            console: config.console.then(|| format!("http://{addr}/")),
+            time_scale: config.time_scale,
         };
         Ok(Self {
             info,
@@ -466,7 +503,7 @@ type StatsFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = axum::Json<serde_json::Value>> + Send>>;
 
 /// Size of the database file and its WAL, bytes.
-fn db_bytes(path: &std::path::Path) -> u64 {
+pub(crate) fn db_bytes(path: &std::path::Path) -> u64 {
     let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
@@ -474,7 +511,7 @@ fn db_bytes(path: &std::path::Path) -> u64 {
 }
 
 /// CPU time (user + system) this process used so far, in ms, from `/proc/self/stat` (Linux).
-fn cpu_ms() -> Option<u64> {
+pub(crate) fn cpu_ms() -> Option<u64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name (which is in parentheses and may contain spaces).
     let rest = stat.rsplit_once(')')?.1;
@@ -485,7 +522,7 @@ fn cpu_ms() -> Option<u64> {
 }
 
 /// A `kB` field of `/proc/self/status` (Linux), e.g. `VmRSS:` or `VmHWM:`, if readable.
-fn status_kb(field: &str) -> Option<u64> {
+pub(crate) fn status_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
@@ -534,6 +571,9 @@ fn validate(config: &StackConfig) -> Result<(), StackError> {
         return Err(StackError::Config(
             "--concurrency must be at least 1".into(),
         ));
+    }
+    if durapipe_durable::ScaledClock::new(config.time_scale).is_none() {
+        return Err(StackError::Config(time_scale_error(config.time_scale)));
     }
     if config.execution_retention < Duration::from_secs(1)
         || config.execution_retention > MAX_EXECUTION_RETENTION
@@ -612,6 +652,15 @@ fn signed_lambda_client(endpoint: &str, credentials: &Credentials) -> aws_sdk_la
         ))
         .build();
     aws_sdk_lambda::Client::from_conf(config)
+}
+
+fn time_scale_error(scale: f64) -> String {
+    let range = durapipe_durable::clock::TIME_SCALE_RANGE;
+    format!(
+        "--time-scale must be a number from {} to {}, got {scale}",
+        range.start(),
+        range.end()
+    )
 }
 
 /// Creates the directory and takes an exclusive lock on `durapipe.lock` in it, so a second
