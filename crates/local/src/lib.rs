@@ -20,21 +20,8 @@
 //! - Tables live in the shared database under the `sqs_` and `ddb_` prefixes and are created
 //!   with `CREATE TABLE IF NOT EXISTS`; callers own the [`durapipe_sqlite::Database`].
 //!
-//! Divergences from AWS (deliberate, for one local pipeline):
-//! - Standard queues only (FIFO is `UnsupportedOperation`); messages are delivered in send
-//!   order; no permissions, tags, KMS or message move tasks ([`sqs::Queues::move_messages`]
-//!   does a dead-letter redrive in-process).
-//! - A message moved to a dead-letter queue restarts its receive count at 0; its id, body,
-//!   attributes, sent time and last error are kept.
-//! - `ReceiveMessage` can return a non-AWS system attribute `DurapipeLastError` (when asked
-//!   for `All` or by name): why the event source mapping last failed the message.
-//! - A stale receipt handle is accepted by `DeleteMessage` and deletes nothing (as AWS
-//!   documents); `ChangeMessageVisibility` with one answers `MessageNotInflight`.
-//! - DynamoDB: `CreateTable` is immediately `ACTIVE`; no indexes, streams, TTL, transactions,
-//!   batch operations, `Query` or `UpdateItem`; scans run in key-text order (numbers as
-//!   normalized text); item sizes are approximated; expressions support the subset listed in
-//!   [`dynamodb::Condition`].
-//! - The event source mapping does not cap the event payload at 6 MB.
+//! Divergences from AWS (deliberate, for one local pipeline) are listed once, in
+//! `docs/local-stack.md` ("Divergences from AWS").
 
 pub mod clock;
 pub mod dynamodb;

@@ -41,7 +41,7 @@ async fn receive_all(
 pub async fn list(target: &Target) -> anyhow::Result<()> {
     let config = aws::config(&target.endpoint).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let url = aws::queue_url(&sqs, &target.dlq_name()).await?;
+    let url = aws::queue_url(&sqs, &target.names().dlq).await?;
     let messages = receive_all(&sqs, &url, LIST_VISIBILITY_SECS).await?;
     for m in &messages {
         let error = m
@@ -82,8 +82,9 @@ pub async fn list(target: &Target) -> anyhow::Result<()> {
 pub async fn redrive(target: &Target) -> anyhow::Result<()> {
     let config = aws::config(&target.endpoint).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let dlq = aws::queue_url(&sqs, &target.dlq_name()).await?;
-    let queue = aws::queue_url(&sqs, &target.queue_name()).await?;
+    let names = target.names();
+    let dlq = aws::queue_url(&sqs, &names.dlq).await?;
+    let queue = aws::queue_url(&sqs, &names.queue).await?;
     let mut moved = 0usize;
     for m in receive_all(&sqs, &dlq, LIST_VISIBILITY_SECS).await? {
         let (Some(body), Some(handle)) = (m.body, m.receipt_handle) else {
@@ -105,8 +106,7 @@ pub async fn redrive(target: &Target) -> anyhow::Result<()> {
     }
     println!(
         "moved {moved} messages from {} to {}",
-        target.dlq_name(),
-        target.queue_name()
+        names.dlq, names.queue
     );
     Ok(())
 }

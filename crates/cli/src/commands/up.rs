@@ -76,11 +76,11 @@ Ctrl-C stops it cleanly.",
         },
         queue_url = info.queue_url,
         dlq_url = info.dlq_url,
-        table = info.table,
-        o = info.functions.orchestrator,
-        v = info.functions.validate,
-        t = info.functions.transform,
-        s = info.functions.store,
+        table = info.names.table,
+        o = info.names.functions.orchestrator,
+        v = info.names.functions.validate,
+        t = info.names.functions.transform,
+        s = info.names.functions.store,
     );
 }
 
@@ -99,16 +99,11 @@ async fn demo(info: &StackInfo) -> anyhow::Result<()> {
         .context("demo: SendMessage failed")?;
     let id = sent.message_id.unwrap_or_default();
     println!("\ndemo: sent {SEED_MESSAGE} as message {id}; waiting for the batching window...");
-    let key = format!(
-        "{}-esm-{id}",
-        info.functions
-            .orchestrator
-            .trim_end_matches("-orchestrator")
-    );
+    let key = info.names.execution_id(&id).as_str().to_owned();
     for _ in 0..600 {
         let out = ddb
             .get_item()
-            .table_name(&info.table)
+            .table_name(&info.names.table)
             .key(
                 "execution_id",
                 aws_sdk_dynamodb::types::AttributeValue::S(key.clone()),
