@@ -397,7 +397,7 @@ impl Tables {
     }
 
     /// Reads up to `limit` items after `exclusive_start_key` in key order — and, as DynamoDB
-    /// does, at most [`SCAN_PAGE_BYTES`] of item data — keeping those that match `filter`. When
+    /// does, at most 1 MiB (`SCAN_PAGE_BYTES`) of item data — keeping those that match `filter`. When
     /// the page stopped early (either bound), `last_evaluated_key` is the last scanned item's
     /// key.
     ///
