@@ -7,24 +7,14 @@
 //! checkpoints in a row, each with the token the previous one returned).
 #![no_main]
 
-use durapipe_durable::core::{
-    apply, new_execution, Action, Command, Env, InvocationOutcome, StartParams, TargetKind,
-};
+use durapipe_durable::core::testing::Harness;
+use durapipe_durable::core::{Action, Command, InvocationOutcome};
 use durapipe_durable::model::OperationUpdate;
-use durapipe_durable::state::{ExecutionState, Limits};
+use durapipe_durable::state::Limits;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 
 const NOW: i64 = 1_700_000_000_000;
-
-/// As `src/core/tests.rs`: `plain` is a plain function, `child` a durable one, others unknown.
-fn resolve(reference: &str) -> Option<(String, TargetKind)> {
-    match durapipe_durable::function_name_of(reference)? {
-        "plain" => Some(("plain".into(), TargetKind::Plain)),
-        "child" => Some(("child".into(), TargetKind::Durable)),
-        _ => None,
-    }
-}
 
 /// Small limits, so the fuzzer reaches the limit checks with small inputs.
 fn limits() -> Limits {
@@ -37,26 +27,6 @@ fn limits() -> Limits {
         envelope_page_size: 8,
         page_bytes: 2048,
         ..Limits::default()
-    }
-}
-
-struct Run {
-    state: ExecutionState,
-    limits: Limits,
-    now: i64,
-    nonce: u32,
-}
-
-impl Run {
-    fn apply(&mut self, command: Command) -> Result<Vec<Action>, durapipe_durable::ApiError> {
-        self.nonce += 1;
-        let env = Env {
-            now_ms: self.now,
-            nonce: format!("inv{}", self.nonce),
-            limits: &self.limits,
-            resolve: &resolve,
-        };
-        apply(&mut self.state, command, &env)
     }
 }
 
@@ -74,24 +44,8 @@ fuzz_target!(|data: &[u8]| {
     let Some(batches) = batches(data) else {
         return;
     };
-    let params = StartParams {
-        arn: "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST/durable-execution/n/1"
-            .into(),
-        function_name: "f".into(),
-        name: "n".into(),
-        id: "1".into(),
-        input: "{\"x\":1}".into(),
-        timeout_s: 600,
-        tenant_id: None,
-        parent: None,
-    };
-    let mut run = Run {
-        state: new_execution(params, NOW),
-        limits: limits(),
-        now: NOW,
-        nonce: 0,
-    };
-    run.state.take_delta();
+    // The harness's functions: `plain` is a plain function, `child` a durable one.
+    let mut run = Harness::new(NOW, 600, limits());
     let (invocation_id, mut token) = match run.apply(Command::Kick).expect("kick").as_slice() {
         [Action::Invoke {
             invocation_id,

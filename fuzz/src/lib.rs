@@ -5,6 +5,8 @@
 //! `X-Amz-Target` after `AmazonSQS.` / `DynamoDB_20120810.`), a newline, then the raw body.
 //! Seeds in `corpus/<target>/` are written that way so they stay readable.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::response::Response;
@@ -71,5 +73,62 @@ pub async fn check_response(operation: &str, response: Response) {
             body.get("__type").and_then(Value::as_str).is_some(),
             "{operation}: {status}: error without __type: {body}"
         );
+    }
+}
+
+/// An AWS JSON 1.0 facade the request targets drive: one operation's body in, the answer out.
+pub trait Facade {
+    /// Answers `operation` with `body`.
+    fn handle<'a>(
+        &'a self,
+        operation: &'a str,
+        body: &'a [u8],
+    ) -> Pin<Box<dyn Future<Output = Response> + 'a>>;
+}
+
+/// One store for a whole fuzzing run (opening SQLite per input would dominate), on a paused
+/// runtime, a throw-away database and the manual clock.
+pub struct World<S> {
+    rt: tokio::runtime::Runtime,
+    clock: Arc<durapipe_local::ManualClock>,
+    store: S,
+    _dir: tempfile::TempDir,
+}
+
+impl<S: Facade> World<S> {
+    /// Opens the store with `open`, then runs the `setup` requests (operation, body), each of
+    /// which must succeed, so the fuzzed operations reach real rows.
+    pub fn new<F: Future<Output = S>>(
+        open: impl FnOnce(Database, Arc<durapipe_local::ManualClock>) -> F,
+        setup: &[(&str, &str)],
+    ) -> Self {
+        let rt = runtime();
+        let (dir, db) = temp_database();
+        let clock = clock();
+        let store = rt.block_on(async {
+            let store = open(db, clock.clone()).await;
+            for (op, body) in setup {
+                let response = store.handle(op, body.as_bytes()).await;
+                assert!(response.status().is_success(), "setup {op}: {}", response.status());
+            }
+            store
+        });
+        Self {
+            rt,
+            clock,
+            store,
+            _dir: dir,
+        }
+    }
+
+    /// One fuzz input (`Operation\nbody`): the clock moves a second, the facade answers, and
+    /// [`check_response`] judges the answer.
+    pub fn run(&self, data: &[u8]) {
+        let (operation, body) = split_request(data);
+        self.clock.advance_ms(1_000);
+        self.rt.block_on(async {
+            let response = self.store.handle(&operation, body).await;
+            check_response(&operation, response).await;
+        });
     }
 }

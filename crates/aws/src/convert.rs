@@ -1,14 +1,12 @@
-//! JSON values ↔ DynamoDB attribute values, and stored items ↔ DynamoDB items.
-//!
-//! JSON maps become `M`, arrays `L`, strings `S`, numbers `N` (their JSON text), booleans `BOOL`
-//! and null `NULL`. Reading back, `N` becomes an integer when it is one and a float otherwise, so
-//! DynamoDB's normalization of `2.0` to `2` is the one visible change.
+//! JSON values ↔ the SDK's attribute values (the mapping itself is
+//! [`durapipe_core::attribute`]), and stored items ↔ DynamoDB items.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use durapipe_core::attribute::{self, AttributeCodec, AttributeRef};
 use durapipe_core::StoredItem;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 /// A DynamoDB item could not be read as a [`StoredItem`].
 #[derive(Debug, thiserror::Error)]
@@ -30,17 +28,54 @@ impl ItemFormatError {
     }
 }
 
+/// The SDK's `AttributeValue` as a representation of the one mapping in
+/// [`durapipe_core::attribute`].
+struct Sdk;
+
+impl AttributeCodec for Sdk {
+    type Attr = AttributeValue;
+
+    fn null() -> AttributeValue {
+        AttributeValue::Null(true)
+    }
+
+    fn bool(b: bool) -> AttributeValue {
+        AttributeValue::Bool(b)
+    }
+
+    fn number(text: String) -> AttributeValue {
+        AttributeValue::N(text)
+    }
+
+    fn string(s: String) -> AttributeValue {
+        AttributeValue::S(s)
+    }
+
+    fn list(items: Vec<AttributeValue>) -> AttributeValue {
+        AttributeValue::L(items)
+    }
+
+    fn map(entries: Vec<(String, AttributeValue)>) -> AttributeValue {
+        AttributeValue::M(entries.into_iter().collect())
+    }
+
+    fn read(attr: &AttributeValue) -> AttributeRef<'_, AttributeValue> {
+        match attr {
+            AttributeValue::Null(_) => AttributeRef::Null,
+            AttributeValue::Bool(b) => AttributeRef::Bool(*b),
+            AttributeValue::N(text) => AttributeRef::Number(text),
+            AttributeValue::S(s) => AttributeRef::String(s),
+            AttributeValue::L(items) => AttributeRef::List(items),
+            AttributeValue::M(map) => AttributeRef::Map(map.iter().collect()),
+            _ => AttributeRef::Other,
+        }
+    }
+}
+
 /// Converts a JSON value to an attribute value.
 #[must_use]
 pub fn to_attribute(value: &Value) -> AttributeValue {
-    match value {
-        Value::Null => AttributeValue::Null(true),
-        Value::Bool(b) => AttributeValue::Bool(*b),
-        Value::Number(n) => AttributeValue::N(n.to_string()),
-        Value::String(s) => AttributeValue::S(s.clone()),
-        Value::Array(items) => AttributeValue::L(items.iter().map(to_attribute).collect()),
-        Value::Object(map) => AttributeValue::M(to_attribute_map(map)),
-    }
+    attribute::to_attribute::<Sdk>(value)
 }
 
 /// Converts a JSON map to an attribute map.
@@ -55,37 +90,13 @@ pub fn to_attribute_map(map: &Map<String, Value>) -> HashMap<String, AttributeVa
 /// numbers that are not finite.
 #[must_use]
 pub fn from_attribute(value: &AttributeValue) -> Option<Value> {
-    match value {
-        AttributeValue::Null(_) => Some(Value::Null),
-        AttributeValue::Bool(b) => Some(Value::Bool(*b)),
-        AttributeValue::N(text) => parse_number(text).map(Value::Number),
-        AttributeValue::S(s) => Some(Value::String(s.clone())),
-        AttributeValue::L(items) => items
-            .iter()
-            .map(from_attribute)
-            .collect::<Option<Vec<_>>>()
-            .map(Value::Array),
-        AttributeValue::M(map) => from_attribute_map(map).map(Value::Object),
-        _ => None,
-    }
+    attribute::from_attribute::<Sdk>(value)
 }
 
 /// Converts an attribute map to a JSON map (keys sorted, as serde_json's maps are).
 #[must_use]
 pub fn from_attribute_map(map: &HashMap<String, AttributeValue>) -> Option<Map<String, Value>> {
-    map.iter()
-        .map(|(k, v)| from_attribute(v).map(|v| (k.clone(), v)))
-        .collect()
-}
-
-fn parse_number(text: &str) -> Option<Number> {
-    if let Ok(u) = text.parse::<u64>() {
-        return Some(Number::from(u));
-    }
-    if let Ok(i) = text.parse::<i64>() {
-        return Some(Number::from(i));
-    }
-    text.parse::<f64>().ok().and_then(Number::from_f64)
+    attribute::from_attribute_entries::<Sdk>(map)
 }
 
 /// The DynamoDB item for a stored item: exactly its eight attributes.

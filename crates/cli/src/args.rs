@@ -3,6 +3,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use durapipe_local::guard::Credentials;
+use durapipe_local::stack::template_defaults as template;
+use durapipe_local::stack::ResourceNames;
 
 /// Default address of a local stack.
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4577";
@@ -52,22 +54,22 @@ pub struct UpArgs {
     #[arg(long, default_value = ".durapipe")]
     pub data_dir: std::path::PathBuf,
     /// Environment prefix of every resource name.
-    #[arg(long, default_value = "dev")]
+    #[arg(long, default_value = template::ENVIRONMENT)]
     pub environment: String,
     /// The queue's visibility timeout, seconds.
-    #[arg(long, default_value_t = 960)]
+    #[arg(long, default_value_t = template::VISIBILITY_TIMEOUT_SECS)]
     pub visibility_timeout: u64,
     /// The event source mapping's batching window, seconds.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = template::BATCHING_WINDOW_SECS)]
     pub batching_window: u64,
     /// Most messages per batch (1-10).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = template::BATCH_SIZE)]
     pub batch_size: usize,
     /// Receives before a message moves to the dead-letter queue.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = template::MAX_RECEIVE_COUNT)]
     pub max_receive_count: u32,
     /// The orchestrator's execution timeout, seconds (at most 900).
-    #[arg(long, default_value_t = 900)]
+    #[arg(long, default_value_t = template::EXECUTION_TIMEOUT_SECS)]
     pub execution_timeout: u64,
     /// Batches processed at once.
     #[arg(long, default_value_t = 4)]
@@ -245,7 +247,7 @@ pub struct Target {
     #[arg(long, env = "DURAPIPE_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
     pub endpoint: String,
     /// Environment prefix of the resource names (`{environment}-data-processing-queue`, ...).
-    #[arg(long, default_value = "dev")]
+    #[arg(long, default_value = template::ENVIRONMENT)]
     pub environment: String,
     /// The stack's credentials, if it requires signed requests (else AWS_ACCESS_KEY_ID and
     /// AWS_SECRET_ACCESS_KEY from the environment, if both are set).
@@ -389,23 +391,8 @@ impl Target {
         }
     }
 
-    /// The data-processing queue's name.
-    pub fn queue_name(&self) -> String {
-        format!("{}-data-processing-queue", self.environment)
-    }
-
-    /// The dead-letter queue's name.
-    pub fn dlq_name(&self) -> String {
-        format!("{}-data-processing-dlq", self.environment)
-    }
-
-    /// The processed-data table's name.
-    pub fn table_name(&self) -> String {
-        format!("{}-processed-data", self.environment)
-    }
-
-    /// The orchestrator function's name.
-    pub fn orchestrator_name(&self) -> String {
-        format!("{}-orchestrator", self.environment)
+    /// The names of the pipeline's resources in this target's environment.
+    pub fn names(&self) -> ResourceNames {
+        ResourceNames::for_env(&self.environment)
     }
 }

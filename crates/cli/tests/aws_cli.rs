@@ -1,4 +1,4 @@
-//! Issue 4, done-means 2: the seed's verification steps, verbatim plus `--endpoint-url`, with the
+//! The verification steps of the README's "Test the deployed stack", verbatim plus `--endpoint-url`, with the
 //! real AWS CLI (awscli 1.x from PyPI) and with boto3, against a real `durapipe up` process —
 //! including the durable-execution Lambda APIs and a dead letter read from the DLQ.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -1,4 +1,4 @@
-//! Issue 4, done-means 3, through the whole `durapipe up` process (the ESM's own rules are pinned
+//! The event-source mapping through the whole `durapipe up` process (the ESM's own rules are pinned
 //! in crates/local/tests/esm.rs): partial batch failure, dead-lettering with the validation reason
 //! shown by `durapipe dlq list`, `durapipe dlq redrive`, and concurrent batches.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -1,4 +1,4 @@
-//! Issue 4, done-means 5: `durapipe up` stops cleanly on SIGTERM and on SIGINT (Ctrl-C), idle or
+//! `durapipe up` stops cleanly on SIGTERM and on SIGINT (Ctrl-C), idle or
 //! with messages in flight, and exits 0; started again on the same `--data-dir`, the queue, the
 //! executions and the table are all there and unfinished work continues, so every message sent
 //! before the shutdown ends up stored exactly once (also after `kill -9`). A second `durapipe up`

@@ -1,4 +1,4 @@
-//! Issue 4, done-means 6: `durapipe up` logs readable text by default and, with
+//! `durapipe up` logs readable text by default and, with
 //! `--log-format json`, one CloudWatch-style JSON object per line on stderr: `timestamp`,
 //! `level`, `message`, plus the function name, the execution ARN and the request id where a
 //! line belongs to a batch, an execution or a function.

@@ -1,4 +1,4 @@
-//! Issue 4: the client subcommands against a running `durapipe up` (`send` with a body and with a
+//! The client subcommands against a running `durapipe up` (`send` with a body and with a
 //! JSONL `--file`, `scan`, `executions`, `history`, `dlq list`, `dlq redrive`), every `--help`,
 //! clear errors (never a panic) for bad flags, and a smoke check of the stack's port: `GET /health`
 //! and an unknown `X-Amz-Target` (the endpoints' error codes are pinned in

@@ -1,4 +1,4 @@
-//! Issue 4 / DESIGN.md: `durapipe up`'s defaults equal `template.yaml`'s values. The template is
+//! `durapipe up`'s defaults equal `template.yaml`'s values. The template is
 //! parsed as YAML (CloudFormation's `!Sub`/`!GetAtt`/`!Ref` load as tagged values) and compared
 //! with `StackConfig::default()`, `template_defaults` and the defaults `durapipe up --help` prints.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -170,7 +170,7 @@ fn is_function_ref(value: &str) -> bool {
 /// Configuration of `validate` and `transform`: just the environment (for logs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageConfig {
-    /// `ENVIRONMENT`.
+    /// From the `ENVIRONMENT` variable.
     pub environment: Environment,
 }
 

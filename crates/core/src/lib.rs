@@ -8,6 +8,7 @@
 //!   (`{ENVIRONMENT}-esm-{messageId}`).
 //! - [`record_table`]: the [`RecordTable`] port (conditional put, read back) and the
 //!   [`conformance`](record_table::conformance) suite every implementation runs.
+//! - [`attribute`]: JSON values ↔ DynamoDB attribute values, for any representation of them.
 //! - [`config`]: per-function configuration from environment variables; errors name the variable.
 //! - [`error_type`]: the stable `errorType` names that cross Lambda boundaries, and which are
 //!   transient; [`retry`]: the backoff policy the orchestrator applies to transient ones.
@@ -16,6 +17,7 @@
 //! however large or deeply nested); time is a parameter; every error type has a `kind()` and, when
 //! it crosses a Lambda boundary, a stable `error_type()`.
 
+pub mod attribute;
 pub mod config;
 pub mod error_type;
 pub mod item;

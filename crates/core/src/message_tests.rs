@@ -1,4 +1,4 @@
-//! Table-driven tests of `validate` (issue 2, item 3).
+//! Table-driven tests of `validate`.
 
 use super::*;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Micro-benchmarks of the durable service's pure hot paths (issue 6, item 4): applying a
+//! Micro-benchmarks of the durable service's pure hot paths: applying a
 //! checkpoint and building a state page, through `core::apply` only — no I/O, no clock, no
 //! threads. The whole-service path (an orchestrator execution with replay, SQLite behind it) is
 //! `crates/local/benches/pipeline.rs`.

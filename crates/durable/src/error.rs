@@ -1,5 +1,5 @@
 //! The service's API error: an AWS error code (kind), an HTTP status and a message, rendered on the
-//! wire exactly as `aws-sdk-lambda` parses it (spec §4.1).
+//! wire exactly as `aws-sdk-lambda` parses it (`docs/wire-contract.md` §10).
 
 use serde_json::json;
 

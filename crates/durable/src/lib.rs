@@ -4,10 +4,10 @@
 //! The official `aws-durable-execution-sdk` runs on it unchanged: handlers are hosted in-process
 //! through `durable::wrap` ([`durable_fn`]) with an `aws_sdk_lambda::Client` whose endpoint is
 //! this service ([`lambda_client`]), and the service speaks the Lambda wire contract
-//! (`specs/durable-execution-api.md`) on the routes of [`DurableService::router`].
+//! (`docs/wire-contract.md`) on the routes of [`DurableService::router`].
 //!
 //! Contracts:
-//! - The core ([`core::apply`]) is a pure state machine; the shell persists its changes and
+//! - The core (`core::apply`) is a pure state machine; the shell persists its changes and
 //!   **acknowledges a checkpoint only after the commit** (group commit of `durapipe-sqlite`).
 //! - At most one invocation per execution is in flight; every invocation gets a fresh checkpoint
 //!   token chain, and a stale token is rejected with `Invalid checkpoint token` (AWS's wording).
@@ -19,11 +19,15 @@
 
 mod client;
 pub mod clock;
+// `core`, `model` and `state` are public for the fuzz targets and the benches only: not part of
+// the crate's API (the harness `core::testing` needs the `testing` feature).
+#[doc(hidden)]
 pub mod core;
 pub mod error;
 mod functions;
 mod http;
 mod inspect;
+#[doc(hidden)]
 pub mod model;
 mod retention;
 mod runner;
@@ -31,6 +35,7 @@ mod scheduler;
 mod service;
 mod skipping_clock;
 mod slots;
+#[doc(hidden)]
 pub mod state;
 mod store;
 

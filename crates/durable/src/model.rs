@@ -101,11 +101,8 @@ wire_enum!(
 wire_enum!(
     /// `OperationAction`.
     OpAction {
-        /// Start.
         Start => "START",
-        /// Succeed.
         Succeed => "SUCCEED",
-        /// Fail.
         Fail => "FAIL",
         /// Retry (steps).
         Retry => "RETRY",
@@ -117,21 +114,15 @@ wire_enum!(
 wire_enum!(
     /// `OperationStatus`.
     OpStatus {
-        /// Started.
         Started => "STARTED",
         /// Waiting for a retry delay.
         Pending => "PENDING",
         /// Retry delay elapsed.
         Ready => "READY",
-        /// Succeeded.
         Succeeded => "SUCCEEDED",
-        /// Failed.
         Failed => "FAILED",
-        /// Cancelled.
         Cancelled => "CANCELLED",
-        /// Timed out.
         TimedOut => "TIMED_OUT",
-        /// Stopped.
         Stopped => "STOPPED",
     }
 );
@@ -179,7 +170,6 @@ pub struct Op {
     /// Parent operation id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
-    /// Name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Type.
@@ -187,7 +177,6 @@ pub struct Op {
     /// Sub-type (verbatim).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_type: Option<String>,
-    /// Status.
     pub status: OpStatus,
     /// Start time (ms).
     pub start_ms: i64,
@@ -374,16 +363,13 @@ impl Op {
 pub struct OperationUpdate {
     /// Operation id.
     pub id: String,
-    /// Parent id.
     #[serde(default)]
     pub parent_id: Option<String>,
-    /// Name.
     #[serde(default)]
     pub name: Option<String>,
     /// Type (wire string).
     #[serde(rename = "Type")]
     pub op_type: String,
-    /// Sub-type.
     #[serde(default)]
     pub sub_type: Option<String>,
     /// Action (wire string).
@@ -391,54 +377,41 @@ pub struct OperationUpdate {
     /// Payload (result / state / chained-invoke input).
     #[serde(default)]
     pub payload: Option<String>,
-    /// Error.
     #[serde(default)]
     pub error: Option<ErrorObject>,
-    /// `ContextOptions`.
     #[serde(default)]
     pub context_options: Option<ContextOptions>,
-    /// `StepOptions`.
     #[serde(default)]
     pub step_options: Option<StepOptions>,
-    /// `WaitOptions`.
     #[serde(default)]
     pub wait_options: Option<WaitOptions>,
-    /// `CallbackOptions`.
     #[serde(default)]
     pub callback_options: Option<CallbackOptions>,
-    /// `ChainedInvokeOptions`.
     #[serde(default)]
     pub chained_invoke_options: Option<ChainedInvokeOptions>,
 }
 
-/// `ContextOptions`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContextOptions {
-    /// `ReplayChildren`.
     #[serde(default)]
     pub replay_children: Option<bool>,
 }
 
-/// `StepOptions`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StepOptions {
-    /// `NextAttemptDelaySeconds`.
     #[serde(default)]
     pub next_attempt_delay_seconds: Option<i64>,
 }
 
-/// `WaitOptions`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct WaitOptions {
-    /// `WaitSeconds`.
     #[serde(default)]
     pub wait_seconds: Option<i64>,
 }
 
-/// `CallbackOptions`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CallbackOptions {
@@ -450,14 +423,12 @@ pub struct CallbackOptions {
     pub heartbeat_timeout_seconds: Option<i64>,
 }
 
-/// `ChainedInvokeOptions`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ChainedInvokeOptions {
     /// Target function (name, name:qualifier, or ARN).
     #[serde(default)]
     pub function_name: Option<String>,
-    /// Tenant id.
     #[serde(default)]
     pub tenant_id: Option<String>,
 }

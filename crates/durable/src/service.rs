@@ -61,7 +61,7 @@ impl Default for Config {
 pub struct StartOptions {
     /// Execution name (idempotency key); a UUID when absent.
     pub name: Option<String>,
-    /// Tenant id.
+    /// The caller's tenant, stored with the execution (not enforced).
     pub tenant_id: Option<String>,
     /// Execution timeout; the service default when absent.
     pub timeout: Option<Duration>,
@@ -176,7 +176,7 @@ impl DurableService {
         format!("arn:aws:lambda:{}:{}:function:{name}", c.region, c.account)
     }
 
-    /// Crash recovery (spec §5.7): every RUNNING execution is re-invoked from its checkpoints,
+    /// Crash recovery (`docs/wire-contract.md` §11): every RUNNING execution is re-invoked from its checkpoints,
     /// its overdue timers fire, the others are re-armed, and chained invokes in flight are
     /// dispatched again. Call once, after registering functions. Returns how many executions
     /// were resumed.

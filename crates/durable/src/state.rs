@@ -68,7 +68,6 @@ pub struct Meta {
     pub qualifier: String,
     /// Execution name.
     pub name: String,
-    /// Status.
     pub status: ExecStatus,
     /// Input payload (JSON text).
     pub input: String,
@@ -81,9 +80,7 @@ pub struct Meta {
     /// Result checkpointed through an EXECUTION SUCCEED update (cross-SDK).
     #[serde(default)]
     pub checkpointed_result: Option<String>,
-    /// Start (ms).
     pub start_ms: i64,
-    /// End (ms).
     #[serde(default)]
     pub end_ms: Option<i64>,
     /// Execution timeout in seconds.
@@ -92,7 +89,6 @@ pub struct Meta {
     pub deadline_ms: i64,
     /// Id of the EXECUTION operation.
     pub execution_op_id: String,
-    /// Tenant id.
     #[serde(default)]
     pub tenant_id: Option<String>,
     /// Parent execution and CHAINED_INVOKE op, for child executions.

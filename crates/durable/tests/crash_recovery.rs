@@ -4,6 +4,8 @@
 //! completed step runs again, and the wait fires at its stored due time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod crash_host;
+
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -28,11 +30,25 @@ impl Drop for Host {
     }
 }
 
+/// Where the host process keeps its database, URL and log.
+const HOST_DIR: &str = "DURAPIPE_CRASH_HOST_DIR";
+
+/// The host process's entry: this test binary, run again with only this test and [`HOST_DIR`]
+/// set (see [`spawn_host`]).
+#[test]
+#[ignore = "the host process of executions_survive_sigkill, which runs it"]
+fn crash_host() {
+    let dir = std::env::var_os(HOST_DIR).expect("DURAPIPE_CRASH_HOST_DIR");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(crash_host::run(dir.into())).unwrap();
+}
+
 fn spawn_host(dir: &Path) -> (Host, String) {
     let _ = std::fs::remove_file(dir.join("url"));
     let host = Host(
-        Command::new(env!("CARGO_BIN_EXE_durable-test-host"))
-            .arg(dir)
+        Command::new(std::env::current_exe().unwrap())
+            .args(["crash_host", "--exact", "--ignored", "--nocapture"])
+            .env(HOST_DIR, dir)
             .spawn()
             .unwrap(),
     );

@@ -1,5 +1,5 @@
-//! Micro-benchmark of one whole orchestrator execution on the local durable-execution service
-//! (issue 6, item 4): the real `durapipe_workflow::orchestrate` with `sdk_options`, hosted by
+//! Micro-benchmark of one whole orchestrator execution on the local durable-execution service:
+//! the real `durapipe_workflow::orchestrate` with `sdk_options`, hosted by
 //! `DurableService` through its in-process client, and the three stage functions as plain
 //! functions (store writes to the local DynamoDB table over SQLite), wired by the
 //! stack's own `register_functions`. One SQS event of 10 valid records, measured
@@ -15,15 +15,18 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use durapipe_durable::{DurableService, ExecStatus};
 use durapipe_local::dynamodb::{TableDefinition, Tables};
-use durapipe_local::stack::{register_functions, LocalRecordTable};
+use durapipe_local::stack::{register_functions, LocalRecordTable, ResourceNames};
 use durapipe_sqlite::{Database, Durability, Options as DbOptions};
 use serde_json::{json, Value};
 
-const ORCHESTRATOR: &str = "dev-orchestrator";
-const TABLE: &str = "dev-processed-data";
+const ENVIRONMENT: &str = "dev";
 const RECORDS: usize = 10;
 
 /// A service on a fresh database in `dir`, with the pipeline's four functions registered.
+fn names() -> ResourceNames {
+    ResourceNames::for_env(ENVIRONMENT)
+}
+
 async fn service(dir: &std::path::Path, durability: Durability) -> DurableService {
     let db = Database::open(
         &dir.join("durapipe.db"),
@@ -37,7 +40,10 @@ async fn service(dir: &std::path::Path, durability: Durability) -> DurableServic
         .await
         .unwrap();
     tables
-        .ensure_table(TableDefinition::with_string_hash_key(TABLE, "execution_id"))
+        .ensure_table(TableDefinition::with_string_hash_key(
+            &names().table,
+            "execution_id",
+        ))
         .await
         .unwrap();
     let service = DurableService::open(
@@ -50,9 +56,8 @@ async fn service(dir: &std::path::Path, durability: Durability) -> DurableServic
 
     register_functions(
         &service,
-        "dev",
-        LocalRecordTable::new(tables, TABLE),
-        TABLE,
+        &names(),
+        LocalRecordTable::new(tables, &names().table),
         service.in_process_client(),
     )
     .unwrap();
@@ -77,7 +82,7 @@ fn sqs_event(batch: u64, n: usize) -> Value {
                 "messageAttributes": {},
                 "md5OfBody": "00000000000000000000000000000000",
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:dev-data-processing-queue",
+                "eventSourceARN": durapipe_local::sqs::queue_arn(&names().queue),
                 "awsRegion": "us-east-1"
             })
         })
@@ -88,7 +93,7 @@ fn sqs_event(batch: u64, n: usize) -> Value {
 /// Runs one execution to its end; returns its ARN.
 async fn run_one(service: &DurableService, batch: u64) -> String {
     let arn = service
-        .start(ORCHESTRATOR, &sqs_event(batch, RECORDS))
+        .start(&names().functions.orchestrator, &sqs_event(batch, RECORDS))
         .await
         .unwrap();
     let outcome = service.wait(&arn, Duration::from_secs(60)).await.unwrap();

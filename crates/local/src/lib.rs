@@ -26,22 +26,8 @@
 //! - Tables live in the shared database under the `sqs_` and `ddb_` prefixes and are created
 //!   with `CREATE TABLE IF NOT EXISTS`; callers own the [`durapipe_sqlite::Database`].
 //!
-//! Divergences from AWS (deliberate, for one local pipeline; `docs/local-stack.md` has the full
-//! per-service table):
-//! - Every request member an operation does not honour is refused by name (see
-//!   [`wire::unsupported_member`]); nothing is dropped silently.
-//! - Standard queues only (FIFO is `UnsupportedOperation`); messages are delivered in send
-//!   order; no permissions or KMS; the query protocol is refused (JSON 1.0 only).
-//! - A message moved to a dead-letter queue restarts its receive count at 0; its id, body,
-//!   attributes, sent time and last error are kept.
-//! - `ReceiveMessage` can return a non-AWS system attribute `DurapipeLastError` (when asked
-//!   for `All` or by name): why the event source mapping last failed the message.
-//! - A stale receipt handle is accepted by `DeleteMessage` and deletes nothing (as AWS
-//!   documents); `ChangeMessageVisibility` with one answers `MessageNotInflight`.
-//! - DynamoDB: `CreateTable` is immediately `ACTIVE`; no secondary indexes or streams; scans
-//!   run in key-text order (numbers as normalized text); item sizes are approximated; TTL is
-//!   reported but expired items are not deleted; batches and transactions apply whole.
-//! - The event source mapping does not cap the event payload at 6 MB.
+//! Divergences from AWS (deliberate, for one local pipeline) are listed once, in
+//! `docs/local-stack.md` ("Divergences from AWS").
 
 pub mod clock;
 pub mod console;

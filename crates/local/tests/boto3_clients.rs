@@ -90,7 +90,7 @@ async fn the_aws_cli_reads_functions_queries_and_updates() {
     let listed = run(&["lambda", "list-functions"]);
     assert_eq!(listed["Functions"].as_array().unwrap().len(), 4);
 
-    let table = stack.info().table.clone();
+    let table = stack.info().names.table.clone();
     run(&[
         "dynamodb",
         "put-item",

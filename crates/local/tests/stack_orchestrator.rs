@@ -1,4 +1,4 @@
-//! Issue 3, done-means 7: durapipe's own orchestrator end to end on the local durable-execution
+//! durapipe's own orchestrator end to end on the local durable-execution
 //! service, inside the real stack (`Stack::start`): one SQS event of 5 records (3 valid, 2
 //! invalid) stores exactly 3 items and returns `batchItemFailures` naming exactly the 2 invalid
 //! message ids; GetDurableExecutionHistory shows the chained invokes named `{stage}-{messageId}`.
@@ -158,7 +158,7 @@ async fn five_records_three_valid_store_three_and_report_the_two_invalid() {
     ];
     let target = OrchestratorTarget::new(
         stack.service().clone(),
-        &stack.info().functions.orchestrator,
+        &stack.info().names.functions.orchestrator,
         Duration::from_secs(60),
     );
     let result = target.invoke(json!({ "Records": records })).await;

@@ -84,11 +84,11 @@ pub struct InvalidEvent {
 /// The pipeline's three stages, as invoked by the orchestrator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// validate.
+    /// Checks the message (permanent failures name the field).
     Validate,
-    /// transform.
+    /// Upper-cases `data_source` and stamps `processed_at`.
     Transform,
-    /// store.
+    /// Writes the record to the table, once per execution id.
     Store,
 }
 

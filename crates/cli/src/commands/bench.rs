@@ -19,6 +19,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::sync::Mutex;
 
+use durapipe_local::stack::{template_defaults, ResourceNames};
+
 use crate::args::BenchArgs;
 use crate::aws;
 
@@ -94,11 +96,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The resources of the stack `bench` starts (the default environment).
+fn names() -> ResourceNames {
+    ResourceNames::for_env(template_defaults::ENVIRONMENT)
+}
+
 async fn measure(args: &BenchArgs, endpoint: &str) -> anyhow::Result<Value> {
     let config = aws::config(endpoint, None).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
     let ddb = aws_sdk_dynamodb::Client::new(&config);
-    let url = aws::queue_url(&sqs, "dev-data-processing-queue").await?;
+    let url = aws::queue_url(&sqs, &names().queue).await?;
     let before = stats(endpoint).await?;
     let sent: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -295,7 +302,7 @@ async fn stored_times(ddb: &aws_sdk_dynamodb::Client) -> anyhow::Result<HashMap<
     loop {
         let page = ddb
             .scan()
-            .table_name("dev-processed-data")
+            .table_name(names().table)
             .set_exclusive_start_key(start)
             .send()
             .await

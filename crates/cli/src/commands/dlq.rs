@@ -41,7 +41,7 @@ async fn receive_all(
 pub async fn list(target: &Target) -> anyhow::Result<()> {
     let config = aws::target_config(target).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let url = aws::queue_url(&sqs, &target.dlq_name()).await?;
+    let url = aws::queue_url(&sqs, &target.names().dlq).await?;
     let messages = receive_all(&sqs, &url, LIST_VISIBILITY_SECS).await?;
     for m in &messages {
         let error = m
@@ -100,8 +100,9 @@ async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<Strin
 pub async fn redrive(target: &Target) -> anyhow::Result<()> {
     let config = aws::target_config(target).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let dlq = queue_arn(&sqs, &aws::queue_url(&sqs, &target.dlq_name()).await?).await?;
-    let queue = queue_arn(&sqs, &aws::queue_url(&sqs, &target.queue_name()).await?).await?;
+    let names = target.names();
+    let dlq = queue_arn(&sqs, &aws::queue_url(&sqs, &names.dlq).await?).await?;
+    let queue = queue_arn(&sqs, &aws::queue_url(&sqs, &names.queue).await?).await?;
     let handle = sqs
         .start_message_move_task()
         .source_arn(&dlq)
@@ -139,8 +140,7 @@ pub async fn redrive(target: &Target) -> anyhow::Result<()> {
     };
     println!(
         "moved {moved} messages from {} to {}",
-        target.dlq_name(),
-        target.queue_name()
+        names.dlq, names.queue
     );
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::aws;
 pub async fn list(args: ExecutionsArgs) -> anyhow::Result<()> {
     let config = aws::target_config(&args.target).await?;
     let lambda = aws_sdk_lambda::Client::new(&config);
-    let function = args.target.orchestrator_name();
+    let function = args.target.names().functions.orchestrator;
     let mut request = lambda
         .list_durable_executions_by_function()
         .function_name(&function)

@@ -8,7 +8,7 @@ use crate::aws;
 pub async fn run(target: &Target) -> anyhow::Result<()> {
     let config = aws::target_config(target).await?;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
-    let table = target.table_name();
+    let table = target.names().table;
     let mut items = Vec::new();
     let mut start = None;
     loop {

@@ -15,7 +15,7 @@ const BATCH: usize = 10;
 pub async fn run(args: SendArgs) -> anyhow::Result<()> {
     let config = aws::target_config(&args.target).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let url = aws::queue_url(&sqs, &args.target.queue_name()).await?;
+    let url = aws::queue_url(&sqs, &args.target.names().queue).await?;
     match (&args.body, &args.file) {
         (Some(body), _) => {
             let out = sqs

@@ -101,7 +101,7 @@ Ctrl-C stops it cleanly.",
         },
         queue_url = info.queue_url,
         dlq_url = info.dlq_url,
-        table = info.table,
+        table = info.names.table,
         console = info.console.as_deref().unwrap_or("off (--no-console)"),
         scale = if info.time_scale == 1.0 {
             String::new()
@@ -111,10 +111,10 @@ Ctrl-C stops it cleanly.",
                 info.time_scale
             )
         },
-        o = info.functions.orchestrator,
-        v = info.functions.validate,
-        t = info.functions.transform,
-        s = info.functions.store,
+        o = info.names.functions.orchestrator,
+        v = info.names.functions.validate,
+        t = info.names.functions.transform,
+        s = info.names.functions.store,
     );
 }
 
@@ -148,16 +148,11 @@ async fn demo(info: &StackInfo, credentials: Option<&Credentials>) -> anyhow::Re
         .context("demo: SendMessage failed")?;
     let id = sent.message_id.unwrap_or_default();
     println!("\ndemo: sent {SEED_MESSAGE} as message {id}; waiting for the batching window...");
-    let key = format!(
-        "{}-esm-{id}",
-        info.functions
-            .orchestrator
-            .trim_end_matches("-orchestrator")
-    );
+    let key = info.names.execution_id(&id).as_str().to_owned();
     for _ in 0..600 {
         let out = ddb
             .get_item()
-            .table_name(&info.table)
+            .table_name(&info.names.table)
             .key(
                 "execution_id",
                 aws_sdk_dynamodb::types::AttributeValue::S(key.clone()),

@@ -1,5 +1,5 @@
-//! Transitions that do not come from the handler's checkpoints: invocation results (§2.2, §5.4,
-//! §5.5), callbacks, chained-invoke completion and stop (§3.6).
+//! Transitions that do not come from the handler's checkpoints: invocation results, callbacks,
+//! chained-invoke completion and stop (`docs/wire-contract.md` §2, §3.2, §6, §7).
 
 use serde_json::{json, Value};
 
@@ -23,7 +23,8 @@ fn invalid_output(message: &str) -> Option<ErrorObject> {
     Some(ErrorObject::new("InvalidParameterValueException", message))
 }
 
-/// An invocation ended: §2.2 decides the execution's fate, §5.4 the next invocation.
+/// An invocation ended: its answer decides the execution's fate and the next invocation
+/// (`docs/wire-contract.md` §2, §6).
 pub(super) fn invocation_done(
     state: &mut ExecutionState,
     invocation_id: &str,

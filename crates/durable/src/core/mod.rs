@@ -8,6 +8,8 @@
 mod checkpoint;
 mod external;
 mod get_state;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 
@@ -34,7 +36,6 @@ pub struct Env<'a> {
     pub now_ms: i64,
     /// A fresh unique id (used when an invocation starts).
     pub nonce: String,
-    /// Limits.
     pub limits: &'a Limits,
     /// Resolves a function reference (name, name:qualifier, ARN) to its canonical name and kind.
     pub resolve: &'a (dyn Fn(&str) -> Option<(String, TargetKind)> + Sync),
@@ -87,14 +88,12 @@ pub enum Command {
     Checkpoint {
         /// Inbound token.
         token: String,
-        /// `ClientToken`.
         client_token: Option<String>,
         /// Updates in order.
         updates: Vec<crate::model::OperationUpdate>,
     },
     /// `GetDurableExecutionState` (no mutation).
     GetState {
-        /// Token.
         token: String,
         /// Marker (offset).
         marker: Option<String>,
@@ -141,7 +140,7 @@ pub enum Command {
         outcome: ChainedOutcome,
     },
     /// Several chained invokes finished (plain targets dispatched together): recorded in one
-    /// transition, so the execution is re-invoked once for all of them (spec §5.4).
+    /// transition, so the execution is re-invoked once for all of them (`docs/wire-contract.md` §8).
     ChainedDoneMany {
         /// (CHAINED_INVOKE op id, outcome), in dispatch order.
         done: Vec<(String, ChainedOutcome)>,
@@ -175,7 +174,6 @@ pub enum Action {
         kind: TargetKind,
         /// Target input (JSON text).
         payload: String,
-        /// Tenant id.
         tenant: Option<String>,
     },
     /// The execution finished.
@@ -186,7 +184,6 @@ pub enum Action {
         parent_arn: String,
         /// Parent CHAINED_INVOKE op id.
         op_id: String,
-        /// Outcome.
         outcome: ChainedOutcome,
     },
 }
@@ -596,7 +593,6 @@ pub struct StartParams {
     pub input: String,
     /// Execution timeout (seconds).
     pub timeout_s: i64,
-    /// Tenant id.
     pub tenant_id: Option<String>,
     /// Parent execution and CHAINED_INVOKE op id.
     pub parent: Option<(String, String)>,

@@ -2,59 +2,33 @@
 
 use serde_json::{json, Value};
 
+use super::testing::Harness;
 use super::*;
 use crate::model::OperationUpdate;
 use crate::state::{decode_token, Limits};
 
 const NOW: i64 = 1_000_000;
 
-fn resolve(r: &str) -> Option<(String, TargetKind)> {
-    match crate::functions::function_name_of(r)? {
-        "plain" => Some(("plain".into(), TargetKind::Plain)),
-        "child" => Some(("child".into(), TargetKind::Durable)),
-        _ => None,
+/// The harness, with the table tests' helpers on top.
+struct T(Harness);
+
+impl std::ops::Deref for T {
+    type Target = Harness;
+
+    fn deref(&self) -> &Harness {
+        &self.0
     }
 }
 
-struct T {
-    state: ExecutionState,
-    limits: Limits,
-    now: i64,
-    nonce: u32,
+impl std::ops::DerefMut for T {
+    fn deref_mut(&mut self) -> &mut Harness {
+        &mut self.0
+    }
 }
 
 impl T {
     fn new() -> Self {
-        let p = StartParams {
-            arn: "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST/durable-execution/n/1"
-                .into(),
-            function_name: "f".into(),
-            name: "n".into(),
-            id: "1".into(),
-            input: "{\"x\":1}".into(),
-            timeout_s: 60,
-            tenant_id: None,
-            parent: None,
-        };
-        let mut state = new_execution(p, NOW);
-        state.take_delta();
-        Self {
-            state,
-            limits: Limits::default(),
-            now: NOW,
-            nonce: 0,
-        }
-    }
-
-    fn apply(&mut self, cmd: Command) -> Result<Vec<Action>, ApiError> {
-        self.nonce += 1;
-        let env = Env {
-            now_ms: self.now,
-            nonce: format!("inv{}", self.nonce),
-            limits: &self.limits,
-            resolve: &resolve,
-        };
-        apply(&mut self.state, cmd, &env)
+        Self(Harness::new(NOW, 60, Limits::default()))
     }
 
     /// Starts an invocation; returns its token.

@@ -1,4 +1,4 @@
-//! Handlers of the individual Lambda APIs (spec §4.2, §4.4).
+//! Handlers of the individual Lambda APIs (`docs/wire-contract.md` §4, §5, §9).
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Response, StatusCode};

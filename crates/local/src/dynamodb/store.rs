@@ -487,8 +487,9 @@ impl Tables {
             .await
     }
 
-    /// Reads up to `limit` items (of `segment`, if given) after `exclusive_start_key` in key order — and, as DynamoDB
-    /// does, at most [`SCAN_PAGE_BYTES`] of item data — keeping those that match `filter`. When
+    /// Reads up to `limit` items (of `segment`, if given) after `exclusive_start_key` in key
+    /// order — and, as DynamoDB does, at most 1 MiB (`SCAN_PAGE_BYTES`) of item data — keeping
+    /// those that match `filter`. When
     /// the page stopped early (either bound), `last_evaluated_key` is the last scanned item's
     /// key.
     ///

@@ -60,6 +60,9 @@ fn queue_of(url: Option<String>) -> std::result::Result<String, SqsError> {
     queue_name_from_url(&url).ok_or(SqsError::QueueDoesNotExist)
 }
 
+/// [`super::MAX_VISIBILITY_TIMEOUT_SECS`] as the request field's type.
+const MAX_VISIBILITY: i64 = super::MAX_VISIBILITY_TIMEOUT_SECS as i64;
+
 fn seconds(value: i64, parameter: &str, max: i64) -> std::result::Result<Duration, SqsError> {
     if !(0..=max).contains(&value) {
         return Err(SqsError::invalid_value(
@@ -217,7 +220,7 @@ async fn dispatch(queues: &Queues, operation: &str, host: &str, body: &[u8]) -> 
             let queue = queue_of(r.queue_url)?;
             let handle = required(r.receipt_handle, "ReceiptHandle")?;
             let timeout = required(r.visibility_timeout, "VisibilityTimeout")?;
-            let timeout = seconds(timeout, "VisibilityTimeout", 43_200)?;
+            let timeout = seconds(timeout, "VisibilityTimeout", MAX_VISIBILITY)?;
             queues.change_visibility(&queue, &handle, timeout).await?;
             Ok(json!({}))
         }
@@ -399,7 +402,7 @@ async fn change_visibility_batch(queues: &Queues, request: Map<String, Value>) -
             let timeout = seconds(
                 entry.visibility_timeout.unwrap_or(0),
                 "VisibilityTimeout",
-                43_200,
+                MAX_VISIBILITY,
             )?;
             queues.change_visibility(&queue, &handle, timeout).await
         }
@@ -426,7 +429,7 @@ async fn receive(queues: &Queues, request: Map<String, Value>) -> Result<Value> 
         .into());
     }
     let visibility_timeout = match r.visibility_timeout {
-        Some(v) => Some(seconds(v, "VisibilityTimeout", 43_200)?),
+        Some(v) => Some(seconds(v, "VisibilityTimeout", MAX_VISIBILITY)?),
         None => None,
     };
     let wait = match r.wait_time_seconds {

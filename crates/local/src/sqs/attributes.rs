@@ -108,7 +108,7 @@ pub(crate) fn normalize(
             "MaximumMessageSize" => range(1024, config.max_message_bytes as u64)?,
             "MessageRetentionPeriod" => range(60, 1_209_600)?,
             "ReceiveMessageWaitTimeSeconds" => range(0, 20)?,
-            "VisibilityTimeout" => range(0, 43_200)?,
+            "VisibilityTimeout" => range(0, super::MAX_VISIBILITY_TIMEOUT_SECS)?,
             "KmsDataKeyReusePeriodSeconds" => range(60, 86_400)?,
             "RedrivePolicy" => {
                 if value.is_empty() {

@@ -22,6 +22,9 @@ pub use store::{
 
 use crate::{ACCOUNT_ID, REGION};
 
+/// SQS's longest visibility timeout: 12 hours.
+pub const MAX_VISIBILITY_TIMEOUT_SECS: u64 = 43_200;
+
 /// Limits of the queue store.
 #[derive(Debug, Clone)]
 pub struct QueueConfig {

@@ -519,11 +519,14 @@ impl Queues {
             ));
         }
         let visibility_ms = match options.visibility_timeout {
-            Some(v) if v > Duration::from_secs(43_200) => {
+            Some(v) if v > Duration::from_secs(super::MAX_VISIBILITY_TIMEOUT_SECS) => {
                 return Err(SqsError::invalid_value(
                     v.as_secs(),
                     "VisibilityTimeout",
-                    "Must be >= 0 and <= 43200, if provided.",
+                    &format!(
+                        "Must be >= 0 and <= {}, if provided.",
+                        super::MAX_VISIBILITY_TIMEOUT_SECS
+                    ),
                 ))
             }
             Some(v) => Some(i64::try_from(v.as_millis()).unwrap_or(i64::MAX)),
@@ -650,11 +653,14 @@ impl Queues {
         receipt_handle: &str,
         timeout: Duration,
     ) -> Result<(), SqsError> {
-        if timeout > Duration::from_secs(43_200) {
+        if timeout > Duration::from_secs(super::MAX_VISIBILITY_TIMEOUT_SECS) {
             return Err(SqsError::invalid_value(
                 timeout.as_secs(),
                 "VisibilityTimeout",
-                "Must be >= 0 and <= 43200, if provided.",
+                &format!(
+                    "Must be >= 0 and <= {}, if provided.",
+                    super::MAX_VISIBILITY_TIMEOUT_SECS
+                ),
             ));
         }
         self.update_in_flight(queue, receipt_handle, Some(timeout), None)

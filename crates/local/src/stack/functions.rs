@@ -16,33 +16,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument as _;
 
+use super::names::ResourceNames;
 use super::record_table::LocalRecordTable;
 use super::StackError;
-
-/// The names of the four functions for an environment.
-#[derive(Debug, Clone)]
-pub struct FunctionNames {
-    /// `{env}-orchestrator`.
-    pub orchestrator: String,
-    /// `{env}-validate`.
-    pub validate: String,
-    /// `{env}-transform`.
-    pub transform: String,
-    /// `{env}-store`.
-    pub store: String,
-}
-
-impl FunctionNames {
-    /// The names for `environment`.
-    pub fn new(environment: &str) -> Self {
-        Self {
-            orchestrator: format!("{environment}-orchestrator"),
-            validate: format!("{environment}-validate"),
-            transform: format!("{environment}-transform"),
-            store: format!("{environment}-store"),
-        }
-    }
-}
 
 fn to_function_result<T: Serialize>(out: Result<T, StageError>) -> Result<Value, FunctionError> {
     match out {
@@ -59,15 +35,14 @@ fn to_function_result<T: Serialize>(out: Result<T, StageError>) -> Result<Value,
 /// pointed at `lambda_client`) on `service`.
 pub fn register(
     service: &DurableService,
-    environment: &str,
+    resources: &ResourceNames,
     table: LocalRecordTable,
-    table_name: &str,
     lambda_client: aws_sdk_lambda::Client,
-) -> Result<FunctionNames, StackError> {
-    let names = FunctionNames::new(environment);
+) -> Result<(), StackError> {
+    let names = &resources.functions;
     let mut env = BTreeMap::new();
-    env.insert("ENVIRONMENT", environment.to_owned());
-    env.insert("PROCESSED_DATA_TABLE", table_name.to_owned());
+    env.insert("ENVIRONMENT", resources.environment.clone());
+    env.insert("PROCESSED_DATA_TABLE", resources.table.clone());
     env.insert(
         "VALIDATION_FUNCTION_ARN",
         service.function_arn(&names.validate),
@@ -125,5 +100,5 @@ pub fn register(
     );
     let orchestrator: DurableFn = Arc::new(move |event| orchestrator(event));
     service.register_durable(&names.orchestrator, orchestrator);
-    Ok(names)
+    Ok(())
 }

@@ -8,6 +8,7 @@
 //! nothing running.
 
 mod functions;
+mod names;
 mod record_table;
 mod target;
 
@@ -27,10 +28,11 @@ use crate::dynamodb::{TableDefinition, Tables};
 use crate::esm::{EsmConfig, EsmStats, EventSourceMapping};
 use crate::guard::{Credentials, GuardConfig};
 use crate::server::{ConnectionLimits, MAX_MAX_CONNECTIONS};
-use crate::sqs::{queue_arn, queue_url, QueueConfig, Queues};
+use crate::sqs::{queue_arn, queue_url, QueueConfig, Queues, MAX_VISIBILITY_TIMEOUT_SECS};
 use crate::{AwsEndpoints, SystemClock};
 
-pub use functions::{register as register_functions, FunctionNames};
+pub use functions::register as register_functions;
+pub use names::{FunctionNames, ResourceNames};
 pub use record_table::LocalRecordTable;
 pub use target::OrchestratorTarget;
 
@@ -114,6 +116,8 @@ pub const MAX_EXECUTION_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600
 
 /// The template's values (`template.yaml`; a test compares them).
 pub mod template_defaults {
+    /// The `Environment` parameter: the prefix of every resource name.
+    pub const ENVIRONMENT: &str = "dev";
     /// `VisibilityTimeout` of the queue, seconds.
     pub const VISIBILITY_TIMEOUT_SECS: u64 = 960;
     /// `MaximumBatchingWindowInSeconds`.
@@ -134,7 +138,7 @@ impl Default for StackConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 4577)),
             data_dir: PathBuf::from(".durapipe"),
-            environment: "dev".into(),
+            environment: t::ENVIRONMENT.into(),
             visibility_timeout: Duration::from_secs(t::VISIBILITY_TIMEOUT_SECS),
             batching_window: Duration::from_secs(t::BATCHING_WINDOW_SECS),
             batch_size: t::BATCH_SIZE,
@@ -212,18 +216,12 @@ pub struct StackInfo {
     pub addr: SocketAddr,
     /// `http://addr`.
     pub endpoint: String,
-    /// The data-processing queue's name.
-    pub queue: String,
-    /// Its URL.
+    /// The resources' names.
+    pub names: ResourceNames,
+    /// The data-processing queue's URL.
     pub queue_url: String,
-    /// The dead-letter queue's name.
-    pub dlq: String,
-    /// Its URL.
+    /// The dead-letter queue's URL.
     pub dlq_url: String,
-    /// The table's name.
-    pub table: String,
-    /// The functions.
-    pub functions: FunctionNames,
     /// The database file.
     pub database: PathBuf,
     /// Executions resumed from a previous run.
@@ -288,16 +286,11 @@ impl Stack {
         let tables = Tables::open(db.clone(), clock)
             .await
             .map_err(StackError::start)?;
-        let env = &config.environment;
-        let (queue, dlq, table) = (
-            format!("{env}-data-processing-queue"),
-            format!("{env}-data-processing-dlq"),
-            format!("{env}-processed-data"),
-        );
-        create_queues(&queues, &queue, &dlq, &config).await?;
+        let names = ResourceNames::for_env(&config.environment);
+        create_queues(&queues, &names.queue, &names.dlq, &config).await?;
         tables
             .ensure_table(TableDefinition::with_string_hash_key(
-                &table,
+                &names.table,
                 "execution_id",
             ))
             .await
@@ -321,11 +314,10 @@ impl Stack {
         let service = DurableService::open(db.clone(), durable_clock, durable_config)
             .await
             .map_err(StackError::start)?;
-        let functions = functions::register(
+        functions::register(
             &service,
-            env,
-            LocalRecordTable::new(tables.clone(), &table),
-            &table,
+            &names,
+            LocalRecordTable::new(tables.clone(), &names.table),
             match config.sdk_transport {
                 SdkTransport::InProcess => service.in_process_client(),
                 SdkTransport::Loopback => match &config.security.credentials {
@@ -341,10 +333,10 @@ impl Stack {
             queues: queues.clone(),
             service: service.clone(),
             db: db.clone(),
-            queue: queue.clone(),
-            dlq: dlq.clone(),
-            table: table.clone(),
-            functions: functions.clone(),
+            queue: names.queue.clone(),
+            dlq: names.dlq.clone(),
+            table: names.table.clone(),
+            functions: names.functions.clone(),
             time_scale: config.time_scale,
             esm: Arc::default(),
         });
@@ -381,7 +373,7 @@ impl Stack {
 
         let recovered = service.recover().await.map_err(StackError::start)?;
         let requeued = queues
-            .requeue_interrupted(&queue)
+            .requeue_interrupted(&names.queue)
             .await
             .map_err(StackError::start)?;
         if requeued > 0 {
@@ -394,7 +386,7 @@ impl Stack {
             queues,
             Arc::new(OrchestratorTarget::new(
                 service.clone(),
-                &functions.orchestrator,
+                &names.functions.orchestrator,
                 config.execution_timeout,
             )),
             EsmConfig {
@@ -404,19 +396,16 @@ impl Stack {
                 concurrency: config.concurrency,
                 invoke_timeout: Some(config.execution_timeout + Duration::from_secs(5)),
                 max_event_bytes: Some(max_event_bytes),
-                ..EsmConfig::new(&queue)
+                ..EsmConfig::new(&names.queue)
             },
         );
         let _ = view.esm.set(esm.stats_handle());
         let info = StackInfo {
             addr,
-            queue_url: queue_url(&host, &queue),
-            dlq_url: queue_url(&host, &dlq),
+            queue_url: queue_url(&host, &names.queue),
+            dlq_url: queue_url(&host, &names.dlq),
             endpoint,
-            queue,
-            dlq,
-            table,
-            functions,
+            names,
             database,
             recovered,
             access_key_id: config
@@ -546,10 +535,10 @@ fn validate(config: &StackConfig) -> Result<(), StackError> {
             config.batch_size
         )));
     }
-    if config.visibility_timeout > Duration::from_secs(43_200) {
-        return Err(StackError::Config(
-            "--visibility-timeout must be at most 43200 seconds (12 hours)".into(),
-        ));
+    if config.visibility_timeout > Duration::from_secs(MAX_VISIBILITY_TIMEOUT_SECS) {
+        return Err(StackError::Config(format!(
+            "--visibility-timeout must be at most {MAX_VISIBILITY_TIMEOUT_SECS} seconds (12 hours)"
+        )));
     }
     if config.batching_window > Duration::from_secs(300) {
         return Err(StackError::Config(

@@ -1,8 +1,12 @@
 //! The record-table port on the local DynamoDB table: what the `store` function writes to when
-//! it runs in the local stack. Runs the same conformance suite as the DynamoDB adapter.
+//! it runs in the local stack. Runs the same conformance suite as the DynamoDB adapter (the
+//! test below).
 
+use durapipe_core::attribute::{
+    from_attribute_entries, to_attribute, AttributeCodec, AttributeRef,
+};
 use durapipe_core::{PutOutcome, RecordTable, StoredItem, TableError, TableErrorKind};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use crate::dynamodb::{DdbError, Item, Tables};
 
@@ -27,7 +31,8 @@ impl RecordTable for LocalRecordTable {
     async fn put_if_absent(&self, item: &StoredItem) -> Result<PutOutcome, TableError> {
         let json = serde_json::to_value(item)
             .map_err(|e| TableError::new(TableErrorKind::Malformed, e.to_string()))?;
-        let Value::Object(map) = to_attribute(&json).remove("M").unwrap_or(Value::Null) else {
+        let Some(Value::Object(map)) = to_attribute::<Wire>(&json).get_mut("M").map(Value::take)
+        else {
             return Err(TableError::new(
                 TableErrorKind::Malformed,
                 "a stored item must be a map",
@@ -49,7 +54,7 @@ impl RecordTable for LocalRecordTable {
         let Some(item) = self.tables.get(&self.table, &key).await.map_err(classify)? else {
             return Ok(None);
         };
-        let json = from_attribute_map(&item).ok_or_else(|| {
+        let json = from_attribute_entries::<Wire>(&item).ok_or_else(|| {
             TableError::new(
                 TableErrorKind::Malformed,
                 "the item holds a type JSON cannot represent",
@@ -69,81 +74,92 @@ fn classify(e: DdbError) -> TableError {
     TableError::new(kind, e.to_string())
 }
 
-/// A JSON value as a DynamoDB attribute value in its JSON wire form (`{"S": ...}`), as a map
-/// with the one type key.
-fn to_attribute(value: &Value) -> Map<String, Value> {
-    let (kind, inner) = match value {
-        Value::Null => ("NULL", Value::Bool(true)),
-        Value::Bool(b) => ("BOOL", Value::Bool(*b)),
-        Value::Number(n) => ("N", Value::String(n.to_string())),
-        Value::String(s) => ("S", Value::String(s.clone())),
-        Value::Array(items) => (
-            "L",
-            Value::Array(
-                items
-                    .iter()
-                    .map(|v| Value::Object(to_attribute(v)))
-                    .collect(),
-            ),
-        ),
-        Value::Object(map) => (
-            "M",
-            Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), Value::Object(to_attribute(v))))
-                    .collect(),
-            ),
-        ),
-    };
-    let mut out = Map::new();
-    out.insert(kind.to_owned(), inner);
-    out
-}
+/// The wire JSON form of attribute values (`{"S": "…"}`, the local table's [`Item`] values) as
+/// a representation of the one mapping in [`durapipe_core::attribute`].
+struct Wire;
 
-fn from_attribute(value: &Value) -> Option<Value> {
-    let (kind, inner) = value.as_object()?.iter().next()?;
-    match (kind.as_str(), inner) {
-        ("NULL", _) => Some(Value::Null),
-        ("BOOL", Value::Bool(b)) => Some(Value::Bool(*b)),
-        ("S", Value::String(s)) => Some(Value::String(s.clone())),
-        ("N", Value::String(text)) => parse_number(text).map(Value::Number),
-        ("L", Value::Array(items)) => items
-            .iter()
-            .map(from_attribute)
-            .collect::<Option<Vec<_>>>()
-            .map(Value::Array),
-        ("M", Value::Object(map)) => from_attribute_map(map).map(Value::Object),
-        _ => None,
+impl Wire {
+    fn typed(kind: &str, inner: Value) -> Value {
+        let mut out = Map::new();
+        out.insert(kind.to_owned(), inner);
+        Value::Object(out)
     }
 }
 
-fn from_attribute_map(map: &Map<String, Value>) -> Option<Map<String, Value>> {
-    map.iter()
-        .map(|(k, v)| from_attribute(v).map(|v| (k.clone(), v)))
-        .collect()
-}
+impl AttributeCodec for Wire {
+    type Attr = Value;
 
-fn parse_number(text: &str) -> Option<Number> {
-    if let Ok(i) = text.parse::<i64>() {
-        return Some(i.into());
+    fn null() -> Value {
+        Self::typed("NULL", Value::Bool(true))
     }
-    if let Ok(u) = text.parse::<u64>() {
-        return Some(u.into());
+
+    fn bool(b: bool) -> Value {
+        Self::typed("BOOL", Value::Bool(b))
     }
-    text.parse::<f64>().ok().and_then(Number::from_f64)
+
+    fn number(text: String) -> Value {
+        Self::typed("N", Value::String(text))
+    }
+
+    fn string(s: String) -> Value {
+        Self::typed("S", Value::String(s))
+    }
+
+    fn list(items: Vec<Value>) -> Value {
+        Self::typed("L", Value::Array(items))
+    }
+
+    fn map(entries: Vec<(String, Value)>) -> Value {
+        Self::typed("M", Value::Object(entries.into_iter().collect()))
+    }
+
+    fn read(attr: &Value) -> AttributeRef<'_, Value> {
+        let Some((kind, inner)) = attr.as_object().and_then(|o| o.iter().next()) else {
+            return AttributeRef::Other;
+        };
+        match (kind.as_str(), inner) {
+            ("NULL", _) => AttributeRef::Null,
+            ("BOOL", Value::Bool(b)) => AttributeRef::Bool(*b),
+            ("S", Value::String(s)) => AttributeRef::String(s),
+            ("N", Value::String(text)) => AttributeRef::Number(text),
+            ("L", Value::Array(items)) => AttributeRef::List(items),
+            ("M", Value::Object(map)) => AttributeRef::Map(map.iter().collect()),
+            _ => AttributeRef::Other,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use durapipe_core::record_table::conformance;
     use serde_json::json;
+
+    #[tokio::test]
+    async fn the_local_table_passes_the_record_table_conformance_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = durapipe_sqlite::Options::default();
+        let db = durapipe_sqlite::Database::open(&dir.path().join("t.db"), &options).unwrap();
+        let tables = Tables::open(db, std::sync::Arc::new(crate::SystemClock))
+            .await
+            .unwrap();
+        let definition =
+            crate::dynamodb::TableDefinition::with_string_hash_key("records", "execution_id");
+        tables.create_table(definition).await.unwrap();
+        conformance::run_suite(&LocalRecordTable::new(tables, "records"))
+            .await
+            .unwrap();
+    }
 
     #[test]
     fn json_round_trips_through_attribute_values() {
         let v = json!({"s": "x", "n": 3, "f": 1.5, "b": true, "z": null, "l": [1, "a"], "m": {"k": []}});
-        let av = Value::Object(to_attribute(&v));
+        let av = to_attribute::<Wire>(&v);
         assert_eq!(av["M"]["s"], json!({"S": "x"}));
         assert_eq!(av["M"]["n"], json!({"N": "3"}));
-        assert_eq!(from_attribute(&av), Some(v));
+        assert_eq!(
+            durapipe_core::attribute::from_attribute::<Wire>(&av),
+            Some(v)
+        );
     }
 }

@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use super::{invalid_action, Applied, ApplyCtx, Check, Verdict};
+use super::{invalid_action, Applied, Change, Check, Verdict};
 use crate::error::ApiError;
-use crate::model::{Op, OpAction, OpStatus, OpType, OperationUpdate};
+use crate::model::{Op, OpAction, OpStatus, OpType};
 use crate::state::encode_callback_id;
 
 pub(super) fn check(c: &Check<'_, '_>) -> Result<Verdict, ApiError> {
@@ -14,18 +14,13 @@ pub(super) fn check(c: &Check<'_, '_>) -> Result<Verdict, ApiError> {
     }
 }
 
-pub(super) fn apply(
-    op: &mut Op,
-    u: OperationUpdate,
-    _action: OpAction,
-    ctx: &ApplyCtx<'_>,
-) -> Applied {
-    let now = ctx.now;
+pub(super) fn apply(op: &mut Op, c: Change<'_>) -> Applied {
+    let (now, u) = (c.now, c.update);
     let opts = u.callback_options.clone().unwrap_or_default();
     let timeout = opts.timeout_seconds.unwrap_or(0).max(0);
     let heartbeat = opts.heartbeat_timeout_seconds.unwrap_or(0).max(0);
     op.status = OpStatus::Started;
-    op.callback_id = Some(encode_callback_id(ctx.arn, &u.id));
+    op.callback_id = Some(encode_callback_id(c.arn, &u.id));
     op.cb_timeout_s = timeout;
     op.cb_heartbeat_s = heartbeat;
     op.cb_deadline_ms = (timeout > 0).then(|| now + timeout * 1000);

@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
-use super::{check_size, invalid_action, Applied, ApplyCtx, Check, Verdict};
+use super::{check_size, invalid_action, Applied, Change, Check, Verdict};
 use crate::core::{error_payload, op_event, payload, Action, TargetKind};
 use crate::error::ApiError;
-use crate::model::{ErrorObject, Op, OpAction, OpStatus, OpType, OperationUpdate};
+use crate::model::{ErrorObject, Op, OpAction, OpStatus, OpType};
 
 pub(super) fn check(c: &Check<'_, '_>) -> Result<Verdict, ApiError> {
     if c.action != OpAction::Start || c.status.is_some() {
@@ -38,13 +38,8 @@ pub(super) fn check(c: &Check<'_, '_>) -> Result<Verdict, ApiError> {
     })
 }
 
-pub(super) fn apply(
-    op: &mut Op,
-    u: OperationUpdate,
-    _action: OpAction,
-    ctx: &ApplyCtx<'_>,
-) -> Applied {
-    let now = ctx.now;
+pub(super) fn apply(op: &mut Op, c: Change<'_>) -> Applied {
+    let (now, u) = (c.now, c.update);
     let requested = u
         .chained_invoke_options
         .as_ref()
@@ -60,15 +55,15 @@ pub(super) fn apply(
         "FunctionName": requested, "TenantId": tenant,
         "Input": payload(&u.payload), "ExecutedVersion": "$LATEST",
     });
-    if let Some((function, TargetKind::Durable)) = &ctx.target {
-        details["DurableExecutionArn"] = json!(crate::core::child_arn(ctx.arn, function, &u.id));
+    if let Some((function, TargetKind::Durable)) = &c.target {
+        details["DurableExecutionArn"] = json!(crate::core::child_arn(c.arn, function, &u.id));
     }
     let started = op_event(
         op,
         "ChainedInvokeStarted",
         Some(("ChainedInvokeStartedDetails", details)),
     );
-    match ctx.target.clone() {
+    match c.target {
         Some((function, kind)) => {
             op.status = OpStatus::Started;
             op.invoke_function = Some(function.clone());

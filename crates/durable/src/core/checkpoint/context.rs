@@ -2,33 +2,23 @@
 
 use serde_json::json;
 
-use super::{check_size, invalid_action, Applied, ApplyCtx, Check, Verdict};
+use super::{check_size, invalid_action, invalid_state, Applied, Change, Check, Verdict};
 use crate::core::{error_payload, payload};
 use crate::error::ApiError;
-use crate::model::{Op, OpAction, OpStatus, OpType, OperationUpdate};
+use crate::model::{Op, OpAction, OpStatus, OpType};
 
 pub(super) fn check(c: &Check<'_, '_>) -> Result<Verdict, ApiError> {
+    let u = c.update;
     match c.action {
-        OpAction::Start => {
-            if c.status.is_some() {
-                return Err(ApiError::invalid(
-                    "Cannot start a CONTEXT that already exist.",
-                ));
-            }
-            Verdict::status(OpStatus::Started)
-        }
+        OpAction::Start if c.status.is_some() => Err(ApiError::invalid(
+            "Cannot start a CONTEXT that already exist.",
+        )),
+        OpAction::Start => Verdict::status(OpStatus::Started),
         OpAction::Succeed | OpAction::Fail => {
             if !matches!(c.status, None | Some(OpStatus::Started)) {
-                return Err(ApiError::invalid(format!(
-                    "Invalid current CONTEXT state to {}.",
-                    c.update.action.to_lowercase()
-                )));
+                return Err(invalid_state(OpType::Context, u));
             }
-            check_size(
-                "Context result",
-                &c.update.payload,
-                c.env.limits.max_result_bytes,
-            )?;
+            check_size("Context result", &u.payload, c.env.limits.max_result_bytes)?;
             Verdict::status(if c.action == OpAction::Succeed {
                 OpStatus::Succeeded
             } else {
@@ -39,39 +29,23 @@ pub(super) fn check(c: &Check<'_, '_>) -> Result<Verdict, ApiError> {
     }
 }
 
-pub(super) fn apply(
-    op: &mut Op,
-    u: OperationUpdate,
-    action: OpAction,
-    ctx: &ApplyCtx<'_>,
-) -> Applied {
-    match action {
-        OpAction::Start => {
-            op.status = OpStatus::Started;
-            Applied::event(op, "ContextStarted", ("ContextStartedDetails", json!({})))
-        }
-        OpAction::Succeed => {
-            op.status = OpStatus::Succeeded;
-            op.result = u.payload;
-            op.replay_children = u.context_options.as_ref().and_then(|c| c.replay_children);
-            op.end_ms = Some(ctx.now);
-            let r = payload(&op.result);
-            Applied::event(
-                op,
-                "ContextSucceeded",
-                ("ContextSucceededDetails", json!({ "Result": r })),
-            )
-        }
-        _ => {
-            op.status = OpStatus::Failed;
-            op.error = u.error;
-            op.end_ms = Some(ctx.now);
-            let e = error_payload(&op.error);
-            Applied::event(
-                op,
-                "ContextFailed",
-                ("ContextFailedDetails", json!({ "Error": e })),
-            )
-        }
+pub(super) fn apply(op: &mut Op, c: Change<'_>) -> Applied {
+    let u = c.update;
+    if c.action == OpAction::Start {
+        op.status = OpStatus::Started;
+        return Applied::event(op, "ContextStarted", ("ContextStartedDetails", json!({})));
+    }
+    op.end_ms = Some(c.now);
+    if c.action == OpAction::Succeed {
+        op.status = OpStatus::Succeeded;
+        op.result = u.payload;
+        op.replay_children = u.context_options.as_ref().and_then(|o| o.replay_children);
+        let details = json!({ "Result": payload(&op.result) });
+        Applied::event(op, "ContextSucceeded", ("ContextSucceededDetails", details))
+    } else {
+        op.status = OpStatus::Failed;
+        op.error = u.error;
+        let details = json!({ "Error": error_payload(&op.error) });
+        Applied::event(op, "ContextFailed", ("ContextFailedDetails", details))
     }
 }

@@ -93,12 +93,14 @@ impl Applied {
     }
 }
 
-/// What a kind's apply is given besides the op.
-struct ApplyCtx<'a> {
+/// What a kind's apply is given besides the op: the checked update and the moment.
+struct Change<'a> {
+    update: OperationUpdate,
+    action: OpAction,
+    target: Option<(String, TargetKind)>,
     now: i64,
     /// The execution's ARN.
     arn: &'a str,
-    target: Option<(String, TargetKind)>,
 }
 
 /// The error for an action the op's kind does not accept in its current state.
@@ -106,6 +108,15 @@ fn invalid_action(op_type: OpType) -> ApiError {
     ApiError::invalid(format!(
         "Invalid action for {} operation.",
         op_type.as_str()
+    ))
+}
+
+/// The error for an action the op's current status does not allow.
+fn invalid_state(op_type: OpType, u: &OperationUpdate) -> ApiError {
+    ApiError::invalid(format!(
+        "Invalid current {} state to {}.",
+        op_type.as_str(),
+        u.action.to_lowercase()
     ))
 }
 
@@ -275,18 +286,20 @@ fn apply_update(state: &mut ExecutionState, c: Checked, env: &Env<'_>) -> Option
         m.stored_bytes += added as u64;
     }
     let arn = state.meta.arn.clone();
-    let ctx = ApplyCtx {
+    let op = state.op_mut(&u.id)?;
+    let change = Change {
+        update: u,
+        action: c.action,
+        target: c.target,
         now,
         arn: &arn,
-        target: c.target,
     };
-    let op = state.op_mut(&u.id)?;
     let applied = match c.op_type {
-        OpType::Step => step::apply(op, u, c.action, &ctx),
-        OpType::Wait => wait::apply(op, u, c.action, &ctx),
-        OpType::Callback => callback::apply(op, u, c.action, &ctx),
-        OpType::ChainedInvoke => chained_invoke::apply(op, u, c.action, &ctx),
-        OpType::Context | OpType::Execution => context::apply(op, u, c.action, &ctx),
+        OpType::Step => step::apply(op, change),
+        OpType::Wait => wait::apply(op, change),
+        OpType::Callback => callback::apply(op, change),
+        OpType::ChainedInvoke => chained_invoke::apply(op, change),
+        OpType::Context | OpType::Execution => context::apply(op, change),
     };
     for event in applied.events {
         state.push_event(now, event);

@@ -1,28 +1,26 @@
 //! STEP: START, then RETRY (to PENDING, readied by its timer), SUCCEED or FAIL.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::{check_size, Applied, ApplyCtx, Check, Verdict};
+use super::{check_size, invalid_action, invalid_state, Applied, Change, Check, Verdict};
 use crate::core::{error_payload, payload};
 use crate::error::ApiError;
-use crate::model::{Op, OpAction, OpStatus, OperationUpdate};
+use crate::model::{Op, OpAction, OpStatus, OpType};
 
 pub(super) fn check(c: &Check<'_, '_>) -> Result<Verdict, ApiError> {
     let u = c.update;
-    if c.action == OpAction::Start {
-        return match c.status {
-            None | Some(OpStatus::Ready) => Verdict::status(OpStatus::Started),
-            _ => Err(ApiError::invalid("Invalid current STEP state to start.")),
-        };
-    }
-    if c.action == OpAction::Cancel {
-        return Err(super::invalid_action(crate::model::OpType::Step));
+    match c.action {
+        OpAction::Start => {
+            return match c.status {
+                None | Some(OpStatus::Ready) => Verdict::status(OpStatus::Started),
+                _ => Err(invalid_state(OpType::Step, u)),
+            }
+        }
+        OpAction::Cancel => return Err(invalid_action(OpType::Step)),
+        _ => {}
     }
     if !matches!(c.status, None | Some(OpStatus::Started | OpStatus::Ready)) {
-        return Err(ApiError::invalid(format!(
-            "Invalid current STEP state to {}.",
-            u.action.to_lowercase()
-        )));
+        return Err(invalid_state(OpType::Step, u));
     }
     check_size("Step result", &u.payload, c.env.limits.max_result_bytes)?;
     match c.action {
@@ -46,14 +44,9 @@ pub(super) fn check(c: &Check<'_, '_>) -> Result<Verdict, ApiError> {
     }
 }
 
-pub(super) fn apply(
-    op: &mut Op,
-    u: OperationUpdate,
-    action: OpAction,
-    ctx: &ApplyCtx<'_>,
-) -> Applied {
-    let now = ctx.now;
-    match action {
+pub(super) fn apply(op: &mut Op, c: Change<'_>) -> Applied {
+    let (now, u) = (c.now, c.update);
+    match c.action {
         OpAction::Start => {
             op.status = OpStatus::Started;
             op.result = None;
@@ -74,62 +67,37 @@ pub(super) fn apply(
             op.result = u.payload;
             op.error = u.error;
             let retry = json!({ "CurrentAttempt": op.attempt, "NextAttemptDelaySeconds": delay });
-            if op.error.is_some() {
-                let e = error_payload(&op.error);
-                Applied::event(
-                    op,
-                    "StepFailed",
-                    (
-                        "StepFailedDetails",
-                        json!({ "Error": e, "RetryDetails": retry }),
-                    ),
-                )
+            attempt_event(op, op.error.is_some(), retry)
+        }
+        action => {
+            let failed = action != OpAction::Succeed;
+            if failed {
+                op.status = OpStatus::Failed;
+                op.error = u.error;
             } else {
-                let r = payload(&op.result);
-                Applied::event(
-                    op,
-                    "StepSucceeded",
-                    (
-                        "StepSucceededDetails",
-                        json!({ "Result": r, "RetryDetails": retry }),
-                    ),
-                )
+                op.status = OpStatus::Succeeded;
+                op.result = u.payload;
+                op.error = None;
             }
-        }
-        OpAction::Succeed => {
-            op.status = OpStatus::Succeeded;
             op.attempt += 1;
-            op.result = u.payload;
-            op.error = None;
             op.next_attempt_ms = None;
             op.end_ms = Some(now);
             let retry = json!({ "CurrentAttempt": op.attempt });
-            let r = payload(&op.result);
-            Applied::event(
-                op,
-                "StepSucceeded",
-                (
-                    "StepSucceededDetails",
-                    json!({ "Result": r, "RetryDetails": retry }),
-                ),
-            )
+            attempt_event(op, failed, retry)
         }
-        _ => {
-            op.status = OpStatus::Failed;
-            op.attempt += 1;
-            op.error = u.error;
-            op.next_attempt_ms = None;
-            op.end_ms = Some(now);
-            let retry = json!({ "CurrentAttempt": op.attempt });
-            let e = error_payload(&op.error);
-            Applied::event(
-                op,
-                "StepFailed",
-                (
-                    "StepFailedDetails",
-                    json!({ "Error": e, "RetryDetails": retry }),
-                ),
-            )
-        }
+    }
+}
+
+/// The event that closes an attempt: `StepFailed` with the error or `StepSucceeded` with the
+/// result, each with its retry details.
+fn attempt_event(op: &Op, failed: bool, retry: Value) -> Applied {
+    if failed {
+        let e = error_payload(&op.error);
+        let details = json!({ "Error": e, "RetryDetails": retry });
+        Applied::event(op, "StepFailed", ("StepFailedDetails", details))
+    } else {
+        let r = payload(&op.result);
+        let details = json!({ "Result": r, "RetryDetails": retry });
+        Applied::event(op, "StepSucceeded", ("StepSucceededDetails", details))
     }
 }

@@ -2,10 +2,10 @@
 
 use serde_json::json;
 
-use super::{invalid_action, Applied, ApplyCtx, Check, Verdict};
+use super::{invalid_action, Applied, Change, Check, Verdict};
 use crate::core::error_payload;
 use crate::error::ApiError;
-use crate::model::{ts, Op, OpAction, OpStatus, OpType, OperationUpdate, TimeFormat};
+use crate::model::{ts, Op, OpAction, OpStatus, OpType, TimeFormat};
 
 pub(super) fn check(c: &Check<'_, '_>) -> Result<Verdict, ApiError> {
     match c.action {
@@ -27,14 +27,9 @@ pub(super) fn check(c: &Check<'_, '_>) -> Result<Verdict, ApiError> {
     }
 }
 
-pub(super) fn apply(
-    op: &mut Op,
-    u: OperationUpdate,
-    action: OpAction,
-    ctx: &ApplyCtx<'_>,
-) -> Applied {
-    let now = ctx.now;
-    if action == OpAction::Start {
+pub(super) fn apply(op: &mut Op, c: Change<'_>) -> Applied {
+    let (now, u) = (c.now, c.update);
+    if c.action == OpAction::Start {
         let secs = u
             .wait_options
             .as_ref()

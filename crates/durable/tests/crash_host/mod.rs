@@ -1,5 +1,5 @@
-//! `durable-test-host <data-dir>`: runs the durable service with a fixed set of test handlers
-//! on 127.0.0.1:0 and the database `<data-dir>/db.sqlite`, for the crash-recovery tests.
+//! The crash-recovery host: runs the durable service with a fixed set of test handlers on
+//! 127.0.0.1:0 and the database `<data-dir>/db.sqlite`, in a child process the test kills.
 //! It writes its endpoint URL to `<data-dir>/url` once serving, and handlers append one line per
 //! step-body run to `<data-dir>/log` (so a test can count re-runs across `kill -9`).
 
@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use aws_durable_execution_sdk as durable;
 use durable::DurableContext;
 use durapipe_durable::{durable_fn, lambda_client, plain_fn, Config, DurableService, SystemClock};
@@ -25,13 +24,8 @@ fn log(dir: &Path, line: &str) {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let dir = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .context("usage: durable-test-host <data-dir>")?,
-    );
+/// Serves until killed.
+pub async fn run(dir: PathBuf) -> anyhow::Result<()> {
     let db = durapipe_sqlite::Database::open(&dir.join("db.sqlite"), &Default::default())?;
     let mut config = Config::default();
     config.limits.backoff_base_ms = 100;
