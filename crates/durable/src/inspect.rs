@@ -44,9 +44,7 @@ impl DurableService {
         self.meta(arn).await?;
         let arn = arn.to_owned();
         let limit = limit.clamp(1, MAX_OPERATIONS_PAGE);
-        self.db()
-            .read(move |c| page(c, &arn, offset, limit))
-            .await
+        self.db().read(move |c| page(c, &arn, offset, limit)).await
     }
 
     /// Stored executions by status (every status, zero included).
