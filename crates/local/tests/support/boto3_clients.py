@@ -158,4 +158,11 @@ e = expect_error("InvalidParameterValueException", lam.invoke, FunctionName=f"{e
 assert "LogType" in e["Error"]["Message"]
 expect_error("ResourceNotFoundException", lam.list_durable_executions_by_function,
              FunctionName="nope")
+# ListDurableExecutionsByFunction pages 100 executions by default (the API model's default).
+for _ in range(101):
+    lam.invoke(FunctionName=orchestrator, InvocationType="Event", Payload=b"{}")
+listed = lam.list_durable_executions_by_function(FunctionName=orchestrator)
+assert len(listed["DurableExecutions"]) == 100 and "NextMarker" in listed, len(listed["DurableExecutions"])
+rest = lam.list_durable_executions_by_function(FunctionName=orchestrator, Marker=listed["NextMarker"])
+assert len(rest["DurableExecutions"]) == 1 and "NextMarker" not in rest
 print("OK")
