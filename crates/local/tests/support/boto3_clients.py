@@ -152,6 +152,7 @@ assert "DurableConfig" not in lam.get_function_configuration(FunctionName=f"{env
 names = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate(
     PaginationConfig={"PageSize": 1}) for f in page["Functions"]]
 assert sorted(names) == sorted(f"{env}-{n}" for n in ["orchestrator", "validate", "transform", "store"]), names
+assert len(lam.list_functions(MaxItems=1000)["Functions"]) == 4
 expect_error("ResourceNotFoundException", lam.get_function, FunctionName="nope")
 e = expect_error("InvalidParameterValueException", lam.invoke, FunctionName=f"{env}-validate",
                  LogType="Tail", Payload=b"{}")
