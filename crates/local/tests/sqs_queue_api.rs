@@ -537,3 +537,54 @@ async fn the_query_protocol_is_refused_with_the_sdks_to_use() {
     assert_eq!(r.status, 400);
     assert!(r.body.contains("UnknownOperationException"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_task_running_when_the_stack_stops_is_failed_at_the_next_open() {
+    let stack = common::stack().await;
+    let client = common::sqs_client(&stack.endpoint);
+    let dlq = create(&client, "restart-dlq").await;
+    let dlq_arn = arn(&client, &dlq).await;
+    with_dlq(&client, "restart", &dlq_arn).await;
+    let target = create(&client, "restart-target").await;
+    let target_arn = arn(&client, &target).await;
+    for i in 0..5 {
+        client
+            .send_message()
+            .queue_url(&dlq)
+            .message_body(format!("m{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    client
+        .start_message_move_task()
+        .source_arn(&dlq_arn)
+        .destination_arn(&target_arn)
+        .max_number_of_messages_per_second(1)
+        .send()
+        .await
+        .unwrap();
+    // Opening the store again is what a restart does.
+    durapipe_local::sqs::Queues::open(
+        stack.db.clone(),
+        std::sync::Arc::new(durapipe_local::SystemClock),
+        durapipe_local::sqs::QueueConfig::default(),
+    )
+    .await
+    .unwrap();
+    let task = wait_task_done(&client, &dlq_arn).await;
+    assert_eq!(task.status(), Some("FAILED"), "{task:?}");
+    assert!(
+        task.failure_reason()
+            .unwrap_or_default()
+            .contains("stack stopped"),
+        "{task:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let moved = depth(&client, &target).await;
+    assert!(
+        moved <= 1,
+        "the runner stops once its task is failed: {moved} moved"
+    );
+    assert_eq!(moved + depth(&client, &dlq).await, 5, "no message is lost");
+}

@@ -12,8 +12,10 @@ use crate::error::ApiError;
 use crate::functions::{function_name_of, Function};
 use crate::service::DurableService;
 
-/// The largest (and default) `MaxItems` of ListFunctions.
+/// The most functions one ListFunctions page holds, whatever `MaxItems` asks (as Lambda).
 const MAX_ITEMS: usize = 50;
+/// The largest `MaxItems` the API accepts.
+const MAX_ITEMS_PARAMETER: usize = 10_000;
 
 /// Refuses query parameters other than `allowed`, by name.
 pub(super) fn only_query(req: &Request, allowed: &[&str]) -> Result<(), ApiError> {
@@ -108,8 +110,8 @@ pub(super) fn get_configuration(
     ))
 }
 
-/// ListFunctions: functions by name, `MaxItems` (1–50, default 50) a page, `NextMarker`
-/// when more remain.
+/// ListFunctions: functions by name, `MaxItems` (1–10000, at most 50 a page, as Lambda) a
+/// page, `NextMarker` when more remain.
 pub(super) fn list_functions(
     svc: &DurableService,
     req: &Request,
@@ -118,10 +120,10 @@ pub(super) fn list_functions(
     let limit = match req.query("MaxItems") {
         None => MAX_ITEMS,
         Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_ITEMS).contains(&n) => n,
+            Ok(n) if (1..=MAX_ITEMS_PARAMETER).contains(&n) => n.min(MAX_ITEMS),
             _ => {
                 return Err(ApiError::invalid(format!(
-                    "1 validation error detected: Value '{v}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and {MAX_ITEMS}"
+                    "1 validation error detected: Value '{v}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and {MAX_ITEMS_PARAMETER}"
                 )))
             }
         },

@@ -215,6 +215,17 @@ pub(super) fn write_item(
     item: &Item,
 ) -> Result<(), DdbError> {
     value::validate_item(item)?;
+    write_checked_item(conn, table, definition, item)
+}
+
+/// [`write_item`] for an item whose attribute values were validated already (outside the
+/// writer, so the single writer thread does not repeat the work).
+fn write_checked_item(
+    conn: &Connection,
+    table: &str,
+    definition: &TableDefinition,
+    item: &Item,
+) -> Result<(), DdbError> {
     let size = value::item_size(item);
     if size > MAX_ITEM_BYTES {
         return Err(DdbError::validation(
@@ -441,7 +452,7 @@ impl Tables {
                 if condition.as_ref().is_some_and(|c| !c.matches(old.as_ref())) {
                     return Err(DdbError::ConditionalCheckFailed);
                 }
-                write_item(conn, &table, &definition, &item)?;
+                write_checked_item(conn, &table, &definition, &item)?;
                 Ok(old)
             })
             .await

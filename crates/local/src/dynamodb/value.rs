@@ -183,7 +183,12 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     }
     let (va, vb) = (a.get(ta)?.as_str()?, b.get(tb)?.as_str()?);
     match ta {
-        "S" | "B" => Some(va.cmp(vb)),
+        "S" => Some(va.cmp(vb)),
+        // Binary values order by their bytes (unsigned), not by their base64 text.
+        "B" => {
+            let decode = |t: &str| base64::engine::general_purpose::STANDARD.decode(t).ok();
+            Some(decode(va)?.cmp(&decode(vb)?))
+        }
         "N" => va
             .trim()
             .parse::<f64>()
@@ -219,5 +224,10 @@ mod tests {
             Some(Ordering::Less)
         );
         assert_eq!(compare(&json!({"S": "2"}), &json!({"N": "10"})), None);
+        // 0xff sorts after 0x00 as bytes, though "/w==" sorts before "AA==" as text.
+        assert_eq!(
+            compare(&json!({"B": "/w=="}), &json!({"B": "AA=="})),
+            Some(Ordering::Greater)
+        );
     }
 }

@@ -152,10 +152,18 @@ assert "DurableConfig" not in lam.get_function_configuration(FunctionName=f"{env
 names = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate(
     PaginationConfig={"PageSize": 1}) for f in page["Functions"]]
 assert sorted(names) == sorted(f"{env}-{n}" for n in ["orchestrator", "validate", "transform", "store"]), names
+assert len(lam.list_functions(MaxItems=1000)["Functions"]) == 4
 expect_error("ResourceNotFoundException", lam.get_function, FunctionName="nope")
 e = expect_error("InvalidParameterValueException", lam.invoke, FunctionName=f"{env}-validate",
                  LogType="Tail", Payload=b"{}")
 assert "LogType" in e["Error"]["Message"]
 expect_error("ResourceNotFoundException", lam.list_durable_executions_by_function,
              FunctionName="nope")
+# ListDurableExecutionsByFunction pages 100 executions by default (the API model's default).
+for _ in range(101):
+    lam.invoke(FunctionName=orchestrator, InvocationType="Event", Payload=b"{}")
+listed = lam.list_durable_executions_by_function(FunctionName=orchestrator)
+assert len(listed["DurableExecutions"]) == 100 and "NextMarker" in listed, len(listed["DurableExecutions"])
+rest = lam.list_durable_executions_by_function(FunctionName=orchestrator, Marker=listed["NextMarker"])
+assert len(rest["DurableExecutions"]) == 1 and "NextMarker" not in rest
 print("OK")
