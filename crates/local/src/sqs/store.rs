@@ -161,8 +161,11 @@ impl Queues {
         clock: Arc<dyn Clock>,
         config: QueueConfig,
     ) -> Result<Self, SqsError> {
-        db.write(|conn| conn.execute_batch(SCHEMA).map_err(SqsError::from))
-            .await?;
+        db.write(|conn| {
+            durapipe_sqlite::schema::ensure(conn, "sqs", "sqs_queues", &[])?;
+            conn.execute_batch(SCHEMA).map_err(SqsError::from)
+        })
+        .await?;
         Ok(Self {
             db,
             clock,
