@@ -1,6 +1,9 @@
 //! The service's API error: an AWS error code (kind), an HTTP status and a message, rendered on the
 //! wire exactly as `aws-sdk-lambda` parses it (`docs/wire-contract.md` §10).
 
+use std::fmt;
+use std::sync::Arc;
+
 use serde_json::json;
 
 /// The AWS error codes the service returns.
@@ -80,14 +83,35 @@ impl ErrorKind {
 /// invocation, as it does on AWS: docs/conformance.md).
 pub const STALE_TOKEN_MESSAGE: &str = "Invalid checkpoint token";
 
-/// An error returned by the service's API (HTTP or Rust).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {message}", kind.code())]
+/// An error returned by the service's API (HTTP or Rust). Equality compares the code and the
+/// message; a storage failure keeps its cause as [`std::error::Error::source`].
+#[derive(Debug, Clone)]
 pub struct ApiError {
-    /// The AWS error code.
-    pub kind: ErrorKind,
-    /// The message.
-    pub message: String,
+    kind: ErrorKind,
+    message: String,
+    /// The storage failure behind a `ServiceException`; its own text is already in `message`,
+    /// so `source()` continues with its cause.
+    storage: Option<Arc<durapipe_sqlite::DbError>>,
+}
+
+impl PartialEq for ApiError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for ApiError {}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.code(), self.message)
+    }
+}
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.storage.as_deref().and_then(std::error::Error::source)
+    }
 }
 
 impl ApiError {
@@ -96,6 +120,7 @@ impl ApiError {
         Self {
             kind,
             message: message.into(),
+            storage: None,
         }
     }
 
@@ -130,12 +155,18 @@ impl ApiError {
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<durapipe_sqlite::DbError> for ApiError {
     fn from(e: durapipe_sqlite::DbError) -> Self {
-        tracing::error!(error = %e, source = ?std::error::Error::source(&e), "storage error");
-        Self::service(format!("storage error: {e}"))
+        let mut error = Self::service(format!("storage error: {e}"));
+        error.storage = Some(Arc::new(e));
+        error
     }
 }
 

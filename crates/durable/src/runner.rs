@@ -195,7 +195,7 @@ impl DurableService {
                     Err(e) => ChainedOutcome {
                         status: OpStatus::Failed,
                         result: None,
-                        error: Some(ErrorObject::new(e.kind.code(), e.message)),
+                        error: Some(ErrorObject::new(e.kind().code(), e.message())),
                     },
                 }
             }

@@ -49,7 +49,11 @@ fn json_err(e: serde_json::Error) -> ApiError {
 
 /// Creates the tables.
 pub(crate) async fn init(db: &Database) -> Result<(), ApiError> {
-    db.write(|conn| sql(conn.execute_batch(SCHEMA))).await
+    db.write(|conn| {
+        durapipe_sqlite::schema::ensure(conn, "dx", "dx_executions", &[])?;
+        sql(conn.execute_batch(SCHEMA))
+    })
+    .await
 }
 
 /// A snapshot of changes to write, serialized by the caller (not on the shared writer thread,

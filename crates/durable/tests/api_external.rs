@@ -371,7 +371,7 @@ async fn limits_are_enforced_with_aws_errors() {
         .start_with("slow", big.clone(), StartOptions::default())
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::RequestTooLarge);
+    assert_eq!(err.kind(), ErrorKind::RequestTooLarge);
     let err = h
         .client
         .invoke()

@@ -142,3 +142,104 @@ async fn acknowledged_sends_survive_kill_9() {
         assert!(stored.contains(id), "acknowledged message {id} was lost");
     }
 }
+
+/// The execution, item and queues in `fixtures/release-1.db`: a database written by the first
+/// release (before schema versions were recorded) after `durapipe up --demo` stored its message.
+const RELEASE_1_EXECUTION: &str = "arn:aws:lambda:us-east-1:000000000000:function:dev-orchestrator:$LATEST/durable-execution/3b673c07-417e-4b8a-97a4-754cda1550c9/6aea8f4f3ef04d36b3ec6b5ef8b88170";
+const RELEASE_1_ITEM: &str = "dev-esm-daaa2f13-3c98-40ab-abdb-e24405d12b65";
+
+/// A data directory holding a copy of the first release's database.
+fn release_1_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-1.db");
+    std::fs::copy(fixture, dir.path().join("durapipe.db")).unwrap();
+    dir
+}
+
+async fn start_stack(
+    dir: &std::path::Path,
+) -> Result<durapipe_local::stack::Stack, durapipe_local::stack::StackError> {
+    durapipe_local::stack::Stack::start(durapipe_local::stack::StackConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.to_path_buf(),
+        durability: durapipe_sqlite::Durability::Normal,
+        ..durapipe_local::stack::StackConfig::default()
+    })
+    .await
+}
+
+fn schema_versions(db: &std::path::Path) -> Vec<(String, u32)> {
+    let conn = durapipe_sqlite::rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT component, version FROM schema_versions ORDER BY component")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_database_written_by_the_first_release_opens_and_is_versioned() {
+    let dir = release_1_dir();
+    let stack = start_stack(dir.path()).await.unwrap();
+    let outcome = stack.service().outcome(RELEASE_1_EXECUTION).await.unwrap();
+    assert_eq!(outcome.status, durapipe_durable::ExecStatus::Succeeded);
+    let table = &stack.info().names.table;
+    let tables =
+        durapipe_local::dynamodb::Tables::open(stack.database().clone(), Arc::new(SystemClock))
+            .await
+            .unwrap();
+    let mut key = durapipe_local::dynamodb::Item::new();
+    key.insert(
+        "execution_id".into(),
+        serde_json::json!({ "S": RELEASE_1_ITEM }),
+    );
+    let item = tables
+        .get(table, &key)
+        .await
+        .unwrap()
+        .expect("the stored item");
+    assert_eq!(
+        item["transformed_data"]["M"]["data_source"]["S"],
+        "TEST.CSV"
+    );
+    stack.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(
+        schema_versions(&dir.path().join("durapipe.db")),
+        [
+            ("ddb".to_owned(), 1),
+            ("dx".to_owned(), 1),
+            ("sqs".to_owned(), 1)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_release_is_refused_with_a_clear_message() {
+    let dir = release_1_dir();
+    let db = dir.path().join("durapipe.db");
+    let stack = start_stack(dir.path()).await.unwrap();
+    stack.shutdown(Duration::from_secs(5)).await;
+    let conn = durapipe_sqlite::rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE schema_versions SET version = 2 WHERE component = 'sqs'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = start_stack(dir.path()).await.unwrap_err();
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain = format!("{chain}: {cause}");
+        source = cause.source();
+    }
+    assert!(
+        chain.contains(
+            "the database was written by a newer durapipe (sqs: schema version 2, this build knows up to 1)"
+        ),
+        "{chain}"
+    );
+}

@@ -16,6 +16,7 @@
 //! - Never hold an async lock across `write(..).await`: the writer is shared by everything.
 
 pub mod histogram;
+pub mod schema;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -103,6 +104,36 @@ pub enum DbError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The file could not be put in write-ahead-log mode (which every durability level needs).
+    #[error("database {path} is in journal mode {mode}, not WAL")]
+    NotWal {
+        /// The file.
+        path: PathBuf,
+        /// The journal mode SQLite kept.
+        mode: String,
+    },
+    /// The writer thread could not be started.
+    #[error("cannot start the writer thread of database {path}")]
+    WriterThread {
+        /// The file.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A newer durapipe wrote this file: its layout is not known to this build.
+    #[error(
+        "the database was written by a newer durapipe ({component}: schema version {found}, \
+         this build knows up to {known}); use that version or another data directory"
+    )]
+    NewerSchema {
+        /// The component (or `file format`).
+        component: String,
+        /// The version in the file.
+        found: u32,
+        /// The newest version this build knows.
+        known: u32,
+    },
 }
 
 impl From<rusqlite::Error> for DbError {
@@ -162,9 +193,9 @@ impl Database {
         let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
         let counters = Arc::new(Counters::default());
         writer::spawn(conn, receiver, options.max_group.max(1), counters.clone()).map_err(|e| {
-            DbError::Open {
+            DbError::WriterThread {
                 path: path.to_path_buf(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+                source: e,
             }
         })?;
         Ok(Self {
@@ -295,9 +326,10 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection, Db
         .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
         .map_err(wrap)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(wrap(rusqlite::Error::InvalidParameterName(format!(
-            "journal_mode is {mode}, expected wal"
-        ))));
+        return Err(DbError::NotWal {
+            path: path.to_path_buf(),
+            mode,
+        });
     }
     conn.execute_batch(&format!(
         "PRAGMA synchronous={}; PRAGMA foreign_keys=ON;",

@@ -172,8 +172,16 @@ fn checkpoint_transitions_table() {
             }
             Err(prefix) => {
                 let e = got.unwrap_err();
-                assert_eq!(e.kind, crate::ErrorKind::InvalidParameterValue, "{updates}");
-                assert!(e.message.starts_with(prefix), "{updates}: {}", e.message);
+                assert_eq!(
+                    e.kind(),
+                    crate::ErrorKind::InvalidParameterValue,
+                    "{updates}"
+                );
+                assert!(
+                    e.message().starts_with(prefix),
+                    "{updates}: {}",
+                    e.message()
+                );
                 assert_eq!(
                     t.state.meta.token_seq, before,
                     "a rejected checkpoint must not rotate"
@@ -213,7 +221,7 @@ fn tokens_rotate_stale_ones_fail_and_client_token_replays() {
     assert_eq!(replay, r1);
     // a new request with the old token is stale
     let e = t.checkpoint(&t0, "c2", json!([])).unwrap_err();
-    assert!(e.message.starts_with("Invalid checkpoint token"));
+    assert!(e.message().starts_with("Invalid checkpoint token"));
     // the current token works
     t.checkpoint(
         &t1,
@@ -225,7 +233,7 @@ fn tokens_rotate_stale_ones_fail_and_client_token_replays() {
     let inv = inv_of(&t1);
     t.done(&inv, json!({"Status":"PENDING"}));
     let e = t.checkpoint(&t1, "c4", json!([])).unwrap_err();
-    assert!(e.message.starts_with("Invalid checkpoint token"));
+    assert!(e.message().starts_with("Invalid checkpoint token"));
     assert_eq!(e.body()["message"], json!("Invalid checkpoint token"));
 }
 
@@ -454,9 +462,9 @@ fn execution_timeout_and_limits() {
         )
         .unwrap_err();
     assert!(
-        e.message.contains("maximum number of operations (2)"),
+        e.message().contains("maximum number of operations (2)"),
         "{}",
-        e.message
+        e.message()
     );
     let big = "x".repeat(t.limits.max_result_bytes + 1);
     let e = t
@@ -466,7 +474,11 @@ fn execution_timeout_and_limits() {
             json!([{"Id":"a","Type":"STEP","Action":"SUCCEED","Payload": big}]),
         )
         .unwrap_err();
-    assert!(e.message.contains("exceeds the maximum"), "{}", e.message);
+    assert!(
+        e.message().contains("exceeds the maximum"),
+        "{}",
+        e.message()
+    );
     assert_eq!(Limits::default().max_operations, 3_000);
     assert_eq!(Limits::default().max_result_bytes, 256 * 1024);
     t.now = NOW + 60_000;

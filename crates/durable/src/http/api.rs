@@ -112,7 +112,7 @@ pub(super) async fn durable(
                 _ => return Err(unknown_route()),
             };
             let reply = svc.command(&arn, cmd).await.map_err(|e| {
-                if e.kind == crate::ErrorKind::ResourceNotFound {
+                if e.kind() == crate::ErrorKind::ResourceNotFound {
                     ApiError::not_found("Callback not found.")
                 } else {
                     e

@@ -180,10 +180,15 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Body> 
 
 /// The AWS error wire format: status, `x-amzn-errortype`, `{"Type", "message"|"Message"}`.
 pub(crate) fn error_response(e: &ApiError) -> Response<Body> {
-    let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let kind = e.kind();
+    if kind.status() >= 500 {
+        let cause = std::error::Error::source(e).map(ToString::to_string);
+        tracing::error!(error = %e, cause, "service error");
+    }
+    let status = StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut r = json_response(status, &e.body());
     r.headers_mut()
-        .insert("x-amzn-errortype", HeaderValue::from_static(e.kind.code()));
+        .insert("x-amzn-errortype", HeaderValue::from_static(kind.code()));
     r
 }
 

@@ -112,8 +112,8 @@ pub(super) async fn operations(
             .await
             .map_err(|e| {
                 with_status(
-                    WireError::coral(e.kind.code(), e.message.clone()),
-                    StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                    WireError::coral(e.kind().code(), e.message().to_owned()),
+                    StatusCode::from_u16(e.kind().status()).unwrap_or(StatusCode::BAD_REQUEST),
                 )
             })?;
         let mut body = json!({ "Operations": page.operations, "Total": page.total });

@@ -270,8 +270,11 @@ impl Tables {
     /// # Errors
     /// `Db` when the schema cannot be created.
     pub async fn open(db: Database, clock: Arc<dyn Clock>) -> Result<Self, DdbError> {
-        db.write(|conn| conn.execute_batch(SCHEMA).map_err(DdbError::from))
-            .await?;
+        db.write(|conn| {
+            durapipe_sqlite::schema::ensure(conn, "ddb", "ddb_tables", &[])?;
+            conn.execute_batch(SCHEMA).map_err(DdbError::from)
+        })
+        .await?;
         Ok(Self { db, clock })
     }
 

@@ -178,7 +178,7 @@ impl Refusal {
 
 /// A Lambda service error as the service itself renders it.
 fn lambda_error(e: &ApiError) -> Response {
-    let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = StatusCode::from_u16(e.kind().status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = (
         status,
         [(http::header::CONTENT_TYPE, "application/json")],
@@ -187,6 +187,6 @@ fn lambda_error(e: &ApiError) -> Response {
         .into_response();
     response
         .headers_mut()
-        .insert("x-amzn-errortype", HeaderValue::from_static(e.kind.code()));
+        .insert("x-amzn-errortype", HeaderValue::from_static(e.kind().code()));
     response
 }

@@ -20,6 +20,12 @@ use super::messages::{
 use super::{valid_queue_name, QueueConfig};
 use crate::clock::Clock;
 
+/// How the SQS tables moved on: version 1 (the first release) → 2 added message groups and the
+/// dead-letter source of a message (for move tasks); tables that are new in a version are
+/// created by [`SCHEMA`].
+const SCHEMA_UPGRADES: &[&str] = &["ALTER TABLE sqs_messages ADD COLUMN message_group_id TEXT;
+     ALTER TABLE sqs_messages ADD COLUMN dead_letter_source TEXT;"];
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sqs_queues (
     name        TEXT PRIMARY KEY,
@@ -40,7 +46,9 @@ CREATE TABLE IF NOT EXISTS sqs_messages (
     receive_count              INTEGER NOT NULL DEFAULT 0,
     first_receive_ms           INTEGER,
     receipt_handle             TEXT,
-    last_error                 TEXT
+    last_error                 TEXT,
+    message_group_id           TEXT,
+    dead_letter_source         TEXT
 );
 CREATE TABLE IF NOT EXISTS sqs_queue_tags (
     queue       TEXT NOT NULL,
@@ -186,9 +194,8 @@ impl Queues {
         config: QueueConfig,
     ) -> Result<Self, SqsError> {
         db.write(|conn| {
+            durapipe_sqlite::schema::ensure(conn, "sqs", "sqs_queues", SCHEMA_UPGRADES)?;
             conn.execute_batch(SCHEMA)?;
-            add_column(conn, "sqs_messages", "message_group_id")?;
-            add_column(conn, "sqs_messages", "dead_letter_source")?;
             super::move_tasks::fail_interrupted(conn)
         })
         .await?;
@@ -859,22 +866,4 @@ impl Queues {
         self.notify.notify_waiters();
         Ok(moved)
     }
-}
-
-/// Adds a nullable TEXT column to a table created by an older version, if it lacks it.
-fn add_column(
-    conn: &durapipe_sqlite::rusqlite::Connection,
-    table: &str,
-    column: &str,
-) -> Result<(), SqsError> {
-    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
-    let exists = stmt
-        .query_map([], |r| r.get::<_, String>(1))?
-        .collect::<Result<Vec<_>, _>>()?
-        .iter()
-        .any(|c| c == column);
-    if !exists {
-        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} TEXT"))?;
-    }
-    Ok(())
 }

@@ -90,7 +90,7 @@ pub fn register(
     let orchestrator_name = names.orchestrator.clone();
     let options = sdk_options(durable::Options::builder().lambda_client(lambda_client))
         .build()
-        .map_err(|e| StackError::Start(format!("cannot configure the durable SDK: {e}")))?;
+        .map_err(|e| StackError::Start(format!("cannot configure the durable SDK: {e}").into()))?;
     let orchestrator = durable::wrap(
         move |event: SqsEvent, ctx| {
             orchestrate(event, ctx, orchestrator_config.clone())

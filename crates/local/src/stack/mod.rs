@@ -184,8 +184,8 @@ pub enum StackError {
     #[error("invalid configuration: {0}")]
     Config(String),
     /// Creating resources or services failed.
-    #[error("cannot start the stack: {0}")]
-    Start(String),
+    #[error("cannot start the stack")]
+    Start(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl StackError {
@@ -193,19 +193,9 @@ impl StackError {
         Self::Config(e.to_string())
     }
 
-    /// Keeps the whole cause chain in the text (e.g. `internal database error: database or
-    /// disk is full`), so the operator sees the root cause.
-    fn start(e: impl std::error::Error) -> Self {
-        let mut text = e.to_string();
-        let mut source = e.source();
-        while let Some(cause) = source {
-            let cause_text = cause.to_string();
-            if !text.contains(&cause_text) {
-                text = format!("{text}: {cause_text}");
-            }
-            source = cause.source();
-        }
-        Self::Start(text)
+    /// Keeps the cause as the error's source (the CLI prints the whole chain).
+    fn start(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Start(Box::new(e))
     }
 }
 

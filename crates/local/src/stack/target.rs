@@ -99,7 +99,7 @@ impl OrchestratorTarget {
             Ok(arn) => arn,
             Err(e) => {
                 return BatchResult::Failed {
-                    error_type: e.kind.code().to_owned(),
+                    error_type: e.kind().code().to_owned(),
                     message: e.to_string(),
                 }
             }
@@ -110,7 +110,7 @@ impl OrchestratorTarget {
             Ok(outcome) => outcome,
             Err(e) => {
                 return BatchResult::Failed {
-                    error_type: e.kind.code().to_owned(),
+                    error_type: e.kind().code().to_owned(),
                     message: e.to_string(),
                 }
             }
