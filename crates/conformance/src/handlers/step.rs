@@ -12,10 +12,13 @@ pub(super) fn handlers() -> Vec<(&'static str, Install)> {
 
 /// 1.1: a single step returns a greeting for the input.
 fn r1_1(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |event: String, ctx: durable::DurableContext| async move {
-        let out: String = ctx
-            .step(move |_| async move { Ok(format!("Hello, {event}!")) })
-            .await?;
-        Ok(out)
-    })
+    host.durable(
+        name,
+        |event: String, ctx: durable::DurableContext| async move {
+            let out: String = ctx
+                .step(move |_| async move { Ok(format!("Hello, {event}!")) })
+                .await?;
+            Ok(out)
+        },
+    )
 }
