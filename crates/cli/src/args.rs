@@ -186,13 +186,33 @@ impl CredentialArgs {
     }
 }
 
+/// What `durapipe bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+    /// Messages through the SQS queue, the event source mapping and the whole pipeline.
+    Sqs,
+    /// 5-record events handed to the orchestrator by synchronous Lambda Invokes, closed loop
+    /// (the unit of work of the side-by-side benchmark against restate).
+    Events,
+}
+
 /// `durapipe bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Messages to send.
+    /// What to measure: sqs (messages through the queue) or events (synchronous invokes of the
+    /// orchestrator with 5-record events, `--concurrency` at a time, for `--duration` seconds).
+    #[arg(long, value_enum, default_value_t = Workload::Sqs)]
+    pub workload: Workload,
+    /// events: seconds of measured load after the warm-up.
+    #[arg(long, default_value_t = 30)]
+    pub duration: u64,
+    /// events: warm-up units before measuring (default 20 per concurrent worker).
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// sqs: messages to send.
     #[arg(long, default_value_t = 10_000)]
     pub messages: usize,
-    /// Concurrent senders (each sends batches of ten).
+    /// Concurrent senders (sqs: each sends batches of ten; events: closed-loop invokers).
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
     /// Cap the load at this many messages per second (default: as fast as possible).

@@ -2,7 +2,7 @@
 //! ([`lambda_client`]) or in-process, straight into the service's router without TCP
 //! ([`DurableService::in_process_client`]).
 
-use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region, StalledStreamProtectionConfig};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
 };
@@ -77,12 +77,24 @@ impl HttpClient for InProcess {
 
 impl DurableService {
     /// A Lambda client that calls this service in-process (no TCP): hand it to `durable_fn`.
+    ///
+    /// It is lean: the call never leaves the process and the service's router is reached
+    /// directly (not through the stack's guarded front door), so requests are not signed (no
+    /// credentials, the SDK's no-auth scheme) and the stalled-stream guard is off (the body is
+    /// in memory). Retries stay on: a storage error (a full disk) is answered 500 and retried.
     pub fn in_process_client(&self) -> aws_sdk_lambda::Client {
         let client = InProcess {
             router: self.router(),
         };
         aws_sdk_lambda::Client::from_conf(
-            config("http://durable.local").http_client(client).build(),
+            aws_sdk_lambda::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url("http://durable.local")
+                .allow_no_auth()
+                .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+                .http_client(client)
+                .build(),
         )
     }
 }

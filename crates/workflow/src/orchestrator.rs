@@ -6,14 +6,15 @@
 //! ```text
 //! map "records"                              one child context per record, concurrently
 //! └─ context "record-{id}"
-//!    ├─ with_retry "retry-validate-{id}"     retries transient failures (backoff + jitter)
-//!    │  └─ context "attempt-N"
-//!    │     └─ invoke "validate-{id}"         VALIDATION_FUNCTION_ARN
-//!    ├─ with_retry "retry-transform-{id}"
-//!    │  └─ … invoke "transform-{id}"         TRANSFORMATION_FUNCTION_ARN
-//!    └─ with_retry "retry-store-{id}"
-//!       └─ … invoke "store-{id}"             STORAGE_FUNCTION_ARN
+//!    ├─ invoke "validate-{id}"                VALIDATION_FUNCTION_ARN
+//!    ├─ invoke "transform-{id}"               TRANSFORMATION_FUNCTION_ARN
+//!    └─ invoke "store-{id}"                   STORAGE_FUNCTION_ARN
 //! ```
+//!
+//! A stage that fails with a transient error type is retried in place (see [`retry_transient`]):
+//! a durable wait `retry-delay-{stage}-{id}-N`, then the invoke again as `{stage}-{id}-attempt-N`.
+//! The happy path is one operation per stage: each operation costs checkpoints, history events
+//! and replay work on every later invocation of the execution, so none is spent on wrappers.
 //!
 //! Determinism: the operations created depend only on the event (records in event order) and on
 //! recorded results; retry decisions depend only on the recorded error type, the attempt number
@@ -32,7 +33,7 @@ use aws_durable_execution_sdk::builders::map_parallel::{
     BatchItem, BatchItemStatus, CompletionConfig,
 };
 use aws_durable_execution_sdk::{
-    BoxError, DurableContext, OperationError, ReplayedFailure, RetryDecision, TypedError,
+    BoxError, DurableContext, OperationError, ReplayedFailure, TypedError,
 };
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde::de::DeserializeOwned;
@@ -295,58 +296,61 @@ where
 {
     let invoke_name = stage.invoke_name(message_id);
     let function = function.as_str().to_owned();
-    retry_transient(
-        ctx,
-        format!("retry-{invoke_name}"),
-        invoke_name.clone(),
-        policy,
-        move |attempt| {
-            let function = function.clone();
-            let input = input.clone();
-            let name = invoke_name.clone();
-            async move {
-                attempt
-                    .invoke::<O, I>(function, input)
-                    .name(name)
-                    .await
-                    .map_err(typed_invoke_error)
-            }
-        },
-    )
+    retry_transient(ctx, &invoke_name, policy, |name| {
+        let function = function.clone();
+        let input = input.clone();
+        let ctx = ctx.clone();
+        async move {
+            ctx.invoke::<O, I>(function, input)
+                .name(name)
+                .await
+                .map_err(typed_invoke_error)
+        }
+    })
     .await
-    .map_err(|err| Box::new(err) as BoxError)
 }
 
-/// Runs `body` in a `with_retry` block named `name`, retrying it while it fails with a
-/// transient error type ([`failure_error_type`], [`RetryPolicy::decide`]); `seed` (the stage's
-/// operation name) makes the jitter deterministic. Each attempt is a child context `attempt-N`,
-/// each delay a durable wait `retry-delay-N`.
+/// Runs `attempt` (which creates one operation, named as it is told) until it succeeds or fails
+/// with an error that [`RetryPolicy::decide`] does not retry ([`failure_error_type`]: the
+/// recorded error type, live or replayed). Attempt 1's operation is `name`, attempt N's
+/// `{name}-attempt-N`; before attempt N comes a durable wait `retry-delay-{name}-{N-1}`; `name`
+/// seeds the jitter. Every decision depends only on recorded outcomes, so replay takes the same
+/// path.
 ///
 /// # Errors
 /// The last attempt's failure, once the policy stops (a permanent error type, or the attempts
-/// are used up).
+/// are used up); a failed wait.
 pub async fn retry_transient<O, F, Fut>(
     ctx: &DurableContext,
-    name: String,
-    seed: String,
+    name: &str,
     policy: RetryPolicy,
-    body: F,
-) -> Result<O, OperationError>
+    mut attempt_op: F,
+) -> Result<O, BoxError>
 where
-    O: Serialize + DeserializeOwned + Send + 'static,
-    F: Fn(DurableContext) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<O, BoxError>> + Send + 'static,
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<O, BoxError>>,
 {
-    ctx.with_retry(body)
-        .name(name)
-        .retry_strategy(move |err, attempt| {
-            let error_type = failure_error_type(err);
-            match policy.decide(error_type.as_deref(), attempt, &seed) {
-                Some(delay) => RetryDecision::Retry { delay },
-                None => RetryDecision::Stop,
-            }
-        })
-        .await
+    let mut attempt: u32 = 1;
+    loop {
+        let op_name = if attempt == 1 {
+            name.to_owned()
+        } else {
+            format!("{name}-attempt-{attempt}")
+        };
+        let err = match attempt_op(op_name).await {
+            Ok(value) => return Ok(value),
+            Err(err) => err,
+        };
+        let error_type = failure_error_type(err.as_ref());
+        let Some(delay) = policy.decide(error_type.as_deref(), attempt, name) else {
+            return Err(err);
+        };
+        // The same 1-second floor the SDK's own retries keep.
+        ctx.wait(delay.max(std::time::Duration::from_secs(1)))
+            .name(format!("retry-delay-{name}-{attempt}"))
+            .await?;
+        attempt = attempt.saturating_add(1);
+    }
 }
 
 /// Wraps a failed invoke so its error type (the stage function's `errorType`) is recorded on

@@ -1,7 +1,7 @@
 //! The orchestrator under the durable SDK's `LocalRunner`: per record, a named child context
 //! whose first operation is the chained invoke `validate-{messageId}` (the runner does not model
 //! chained invokes, so the execution suspends there; end-to-end runs need the local
-//! durable-execution service); events it cannot answer for fail as a whole; and the retry block
+//! durable-execution service); events it cannot answer for fail as a whole; and the retry loop
 //! retries transient error types with durable waits, across replays, but never `ValidationError`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -74,9 +74,6 @@ async fn each_record_suspends_on_its_named_validate_invoke() {
         assert_eq!(record.len(), 1, "child context for {id}");
         assert_eq!(record[0].op_type(), "Context");
 
-        let retry = named(ops, &format!("retry-validate-{id}"));
-        assert_eq!(retry.len(), 1, "retry block for {id}");
-
         let invoke = named(ops, &format!("validate-{id}"));
         assert_eq!(invoke.len(), 1, "validate invoke for {id}");
         assert_eq!(invoke[0].op_type(), "ChainedInvoke");
@@ -91,6 +88,13 @@ async fn each_record_suspends_on_its_named_validate_invoke() {
         .filter(|op| op.op_type() == "ChainedInvoke")
         .count();
     assert_eq!(invokes, 2);
+    // No wrappers: the map, one context per record and the invokes are every operation.
+    assert_eq!(
+        ops.len(),
+        1 + 2 + 2,
+        "{:?}",
+        ops.iter().map(TestOperation::name).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
@@ -138,34 +142,30 @@ async fn a_record_without_message_id_fails_the_whole_batch() {
     }
 }
 
-/// A retry block whose body is a step failing with `error_type` (the step itself never retries).
+/// A retry loop whose attempt is a step failing with `error_type` (the step itself never
+/// retries).
 async fn failing_block(
     error_type: &'static str,
 ) -> aws_durable_execution_sdk::test_util::TestResult<u32> {
     LocalRunner::new()
         .run(
             move |_: (), ctx: DurableContext| async move {
-                retry_transient(
-                    &ctx,
-                    "retry-store-m".to_owned(),
-                    "store-m".to_owned(),
-                    RetryPolicy::default(),
-                    move |attempt| async move {
-                        attempt
-                            .step(move |_| async move {
-                                Err::<u32, BoxError>(Box::new(TypedError::with_type(
-                                    error_type,
-                                    std::io::Error::other("stage failed"),
-                                )))
-                            })
-                            .name("store-m")
-                            .retry_strategy(|_, _| RetryDecision::Stop)
-                            .await
-                            .map_err(|e| Box::new(e) as BoxError)
-                    },
-                )
+                retry_transient(&ctx, "store-m", RetryPolicy::default(), |name| {
+                    let ctx = ctx.clone();
+                    async move {
+                        ctx.step(move |_| async move {
+                            Err::<u32, BoxError>(Box::new(TypedError::with_type(
+                                error_type,
+                                std::io::Error::other("stage failed"),
+                            )))
+                        })
+                        .name(name)
+                        .retry_strategy(|_, _| RetryDecision::Stop)
+                        .await
+                        .map_err(|e| Box::new(e) as BoxError)
+                    }
+                })
                 .await
-                .map_err(|e| Box::new(e) as BoxError)
             },
             (),
         )
@@ -174,7 +174,10 @@ async fn failing_block(
 
 fn attempts(ops: &[TestOperation]) -> usize {
     ops.iter()
-        .filter(|op| op.name().is_some_and(|n| n.starts_with("attempt-")))
+        .filter(|op| {
+            op.name()
+                .is_some_and(|n| n == "store-m" || n.starts_with("store-m-attempt-"))
+        })
         .count()
 }
 
@@ -188,7 +191,10 @@ async fn transient_failures_are_retried_with_durable_waits() {
         assert_eq!(attempts(ops), max, "{error_type}");
         let waits = ops
             .iter()
-            .filter(|op| op.name().is_some_and(|n| n.starts_with("retry-delay-")))
+            .filter(|op| {
+                op.name()
+                    .is_some_and(|n| n.starts_with("retry-delay-store-m-"))
+            })
             .count();
         assert_eq!(waits, max - 1, "{error_type}");
         assert!(

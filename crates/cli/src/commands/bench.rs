@@ -21,9 +21,10 @@ use tokio::sync::Mutex;
 
 use durapipe_local::stack::{template_defaults, ResourceNames};
 
-use crate::args::BenchArgs;
+use crate::args::{BenchArgs, Workload};
 use crate::aws;
 
+mod events;
 mod sample;
 
 /// Longest the bench waits for the stack to drain after the last send.
@@ -35,6 +36,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.sample_every == 0 {
         bail!("--sample-every must be at least 1 second");
+    }
+    if args.workload == Workload::Events {
+        events_load(&args)?;
     }
     let dir = tempfile::Builder::new()
         .prefix("durapipe-bench-")
@@ -80,7 +84,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     };
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let result = measure(&args, &endpoint).await;
+    let result = match args.workload {
+        Workload::Sqs => measure(&args, &endpoint).await,
+        Workload::Events => events::measure(events_load(&args)?, &endpoint).await,
+    };
     if let Some(pid) = child.id() {
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])
@@ -90,6 +97,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let report = result?;
     if args.json {
         println!("{report}");
+    } else if args.workload == Workload::Events {
+        events::print_summary(&report);
     } else {
         print_summary(&report);
     }
@@ -99,6 +108,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 /// The resources of the stack `bench` starts (the default environment).
 fn names() -> ResourceNames {
     ResourceNames::for_env(template_defaults::ENVIRONMENT)
+}
+
+/// The events workload's load, from the flags (checked before the stack starts).
+fn events_load(args: &BenchArgs) -> anyhow::Result<events::Load> {
+    if args.duration == 0 {
+        bail!("--duration must be at least 1 second");
+    }
+    Ok(events::Load {
+        concurrency: args.concurrency,
+        duration: Duration::from_secs(args.duration),
+        warmup_units: args.warmup.unwrap_or(20 * args.concurrency),
+    })
 }
 
 async fn measure(args: &BenchArgs, endpoint: &str) -> anyhow::Result<Value> {

@@ -185,8 +185,9 @@ fn lambda_error(e: &ApiError) -> Response {
         e.body().to_string(),
     )
         .into_response();
-    response
-        .headers_mut()
-        .insert("x-amzn-errortype", HeaderValue::from_static(e.kind().code()));
+    response.headers_mut().insert(
+        "x-amzn-errortype",
+        HeaderValue::from_static(e.kind().code()),
+    );
     response
 }
