@@ -151,7 +151,7 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
         invokes.iter().all(|x| x["status"] == "SUCCEEDED"),
         "{invokes:#?}"
     );
-    // Each invoke sits below the record's context (through its retry and attempt contexts).
+    // Each invoke sits below the record's context.
     let record = bars
         .iter()
         .find(|x| x["name"] == format!("record-{id}"))
