@@ -52,7 +52,10 @@ fuzz_target!(|data: &[u8]| {
             envelope,
         }] => (
             invocation_id.clone(),
-            envelope["CheckpointToken"].as_str().expect("token").to_owned(),
+            envelope["CheckpointToken"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
         ),
         other => panic!("expected an invocation, got {other:?}"),
     };
@@ -68,8 +71,15 @@ fuzz_target!(|data: &[u8]| {
         });
         match result {
             Err(_) => {
-                assert_eq!(run.state.meta, meta, "a refused checkpoint changed the metadata");
-                assert_eq!(run.state.ops(), &ops[..], "a refused checkpoint changed an op");
+                assert_eq!(
+                    run.state.meta, meta,
+                    "a refused checkpoint changed the metadata"
+                );
+                assert_eq!(
+                    run.state.ops(),
+                    &ops[..],
+                    "a refused checkpoint changed an op"
+                );
                 assert!(!run.state.has_delta(), "a refused checkpoint left a delta");
             }
             Ok(actions) => {

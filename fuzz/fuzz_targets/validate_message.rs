@@ -26,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(message) = &verdict {
         let again = serde_json::to_string(message.original_data()).expect("serialize");
         let reparsed = durapipe_core::validate(&again);
-        assert!(reparsed.is_ok(), "{body:?} valid but {again:?} not: {reparsed:?}");
+        assert!(
+            reparsed.is_ok(),
+            "{body:?} valid but {again:?} not: {reparsed:?}"
+        );
     }
 
     // The validate stage wraps the same check.

@@ -60,9 +60,8 @@ pub async fn check_response(operation: &str, response: Response) {
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .expect("read body");
-    let body: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-        panic!("{operation}: {status}: body is not JSON ({e}): {bytes:?}")
-    });
+    let body: Value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{operation}: {status}: body is not JSON ({e}): {bytes:?}"));
     assert!(body.is_object(), "{operation}: {status}: body {body}");
     assert!(
         !status.is_server_error(),
@@ -109,7 +108,11 @@ impl<S: Facade> World<S> {
             let store = open(db, clock.clone()).await;
             for (op, body) in setup {
                 let response = store.handle(op, body.as_bytes()).await;
-                assert!(response.status().is_success(), "setup {op}: {}", response.status());
+                assert!(
+                    response.status().is_success(),
+                    "setup {op}: {}",
+                    response.status()
+                );
             }
             store
         });

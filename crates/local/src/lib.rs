@@ -24,7 +24,8 @@
 //! - Anything acknowledged (a sent message, a put item, a delete) was committed first.
 //! - Bad input is answered with the AWS error code for it; nothing here panics on input.
 //! - Tables live in the shared database under the `sqs_` and `ddb_` prefixes and are created
-//!   with `CREATE TABLE IF NOT EXISTS`; callers own the [`durapipe_sqlite::Database`].
+//!   with `CREATE TABLE IF NOT EXISTS`, their layouts versioned (`durapipe_sqlite::schema`);
+//!   callers own the [`durapipe_sqlite::Database`].
 //!
 //! Divergences from AWS (deliberate, for one local pipeline) are listed once, in
 //! `docs/local-stack.md` ("Divergences from AWS").
