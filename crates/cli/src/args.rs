@@ -102,7 +102,7 @@ pub struct UpArgs {
     /// the listen address); repeatable.
     #[arg(long, value_name = "NAME")]
     pub allow_host: Vec<String>,
-    /// Another web origin (scheme://host[:port]) whose browser requests are accepted (besides
+    /// Another web origin (`scheme://host[:port]`) whose browser requests are accepted (besides
     /// the stack's own pages); repeatable.
     #[arg(long, value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,

@@ -37,7 +37,7 @@ impl Tables {
     /// Adds or replaces tags of a table.
     ///
     /// # Errors
-    /// `ResourceNotFound`; `Validation` for a bad tag or more than [`MAX_TAGS`].
+    /// `ResourceNotFound`; `Validation` for a bad tag or more than `MAX_TAGS`.
     pub async fn tag_table(
         &self,
         table: &str,

@@ -70,7 +70,7 @@ impl Queues {
     /// Adds or replaces tags of a queue.
     ///
     /// # Errors
-    /// `QueueDoesNotExist`, `InvalidParameterValue` for bad tags or more than [`MAX_TAGS`].
+    /// `QueueDoesNotExist`, `InvalidParameterValue` for bad tags or more than `MAX_TAGS`.
     pub async fn tag_queue(
         &self,
         queue: &str,
