@@ -97,9 +97,9 @@ pub mod template_defaults {
     pub const VISIBILITY_TIMEOUT_SECS: u64 = 960;
     /// `MaximumBatchingWindowInSeconds`.
     pub const BATCHING_WINDOW_SECS: u64 = 10;
-    /// `BatchSize`.
+    /// `BatchSize` of the event source mapping.
     pub const BATCH_SIZE: usize = 5;
-    /// `maxReceiveCount`.
+    /// `maxReceiveCount` of the queue's redrive policy.
     pub const MAX_RECEIVE_COUNT: u32 = 3;
     /// `DurableConfig.ExecutionTimeout`, seconds.
     pub const EXECUTION_TIMEOUT_SECS: u64 = 900;
