@@ -154,16 +154,15 @@ pub enum StackError {
     /// An invalid setting.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The functions' configuration (built from the stack's settings) was refused.
+    #[error("invalid function configuration")]
+    FunctionConfig(#[from] durapipe_core::ConfigError),
     /// Creating resources or services failed.
     #[error("cannot start the stack")]
     Start(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl StackError {
-    fn config(e: impl std::fmt::Display) -> Self {
-        Self::Config(e.to_string())
-    }
-
     /// Keeps the cause as the error's source (the CLI prints the whole chain).
     fn start(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Start(Box::new(e))
