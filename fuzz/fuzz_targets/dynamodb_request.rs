@@ -4,23 +4,16 @@
 //! `Operation\nbody`.
 #![no_main]
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::OnceLock;
 
-use axum::response::Response;
-use durapipe_fuzz::{Facade, World};
+use durapipe_fuzz::{Answer, Facade, World};
 use durapipe_local::dynamodb::Tables;
 use libfuzzer_sys::fuzz_target;
 
 struct Dynamodb(Tables);
 
 impl Facade for Dynamodb {
-    fn handle<'a>(
-        &'a self,
-        operation: &'a str,
-        body: &'a [u8],
-    ) -> Pin<Box<dyn Future<Output = Response> + 'a>> {
+    fn handle<'a>(&'a self, operation: &'a str, body: &'a [u8]) -> Answer<'a> {
         Box::pin(durapipe_local::dynamodb::handle(&self.0, operation, body))
     }
 }

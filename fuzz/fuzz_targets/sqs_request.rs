@@ -3,12 +3,9 @@
 //! object: a success or an AWS error with `__type`, never a 5xx. Input: `Operation\nbody`.
 #![no_main]
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::OnceLock;
 
-use axum::response::Response;
-use durapipe_fuzz::{Facade, World};
+use durapipe_fuzz::{Answer, Facade, World};
 use durapipe_local::sqs::{QueueConfig, Queues};
 use libfuzzer_sys::fuzz_target;
 
@@ -17,11 +14,7 @@ const HOST: &str = "localhost:4566";
 struct Sqs(Queues);
 
 impl Facade for Sqs {
-    fn handle<'a>(
-        &'a self,
-        operation: &'a str,
-        body: &'a [u8],
-    ) -> Pin<Box<dyn Future<Output = Response> + 'a>> {
+    fn handle<'a>(&'a self, operation: &'a str, body: &'a [u8]) -> Answer<'a> {
         Box::pin(durapipe_local::sqs::handle(&self.0, operation, HOST, body))
     }
 }

@@ -75,14 +75,13 @@ pub async fn check_response(operation: &str, response: Response) {
     }
 }
 
+/// A facade's answer to one request.
+pub type Answer<'a> = Pin<Box<dyn Future<Output = Response> + 'a>>;
+
 /// An AWS JSON 1.0 facade the request targets drive: one operation's body in, the answer out.
 pub trait Facade {
     /// Answers `operation` with `body`.
-    fn handle<'a>(
-        &'a self,
-        operation: &'a str,
-        body: &'a [u8],
-    ) -> Pin<Box<dyn Future<Output = Response> + 'a>>;
+    fn handle<'a>(&'a self, operation: &'a str, body: &'a [u8]) -> Answer<'a>;
 }
 
 /// One store for a whole fuzzing run (opening SQLite per input would dominate), on a paused

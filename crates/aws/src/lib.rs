@@ -41,7 +41,7 @@ impl DynamoRecordTable {
         }
     }
 
-    /// The table's name.
+    /// The DynamoDB table this adapter reads and writes.
     #[must_use]
     pub fn table_name(&self) -> &str {
         &self.table_name

@@ -15,7 +15,7 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
 }
 
-/// The system clock.
+/// Wall-clock time, UTC (`OffsetDateTime::now_utc`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 

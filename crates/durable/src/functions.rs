@@ -60,7 +60,7 @@ impl std::fmt::Debug for Function {
 }
 
 impl Function {
-    /// Its kind.
+    /// Whether it runs as a durable execution or as a plain call.
     pub fn kind(&self) -> TargetKind {
         match self {
             Self::Durable(_) => TargetKind::Durable,

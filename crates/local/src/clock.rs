@@ -9,7 +9,7 @@ pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
     fn now_ms(&self) -> i64;
 }
 
-/// The system clock.
+/// Wall-clock time (`SystemTime::now`), epoch ms.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 

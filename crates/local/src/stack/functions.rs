@@ -53,9 +53,8 @@ pub fn register(
     );
     env.insert("STORAGE_FUNCTION_ARN", service.function_arn(&names.store));
     let lookup = |name: &str| env.get(name).cloned();
-    let store_config = Arc::new(StoreConfig::from_lookup(lookup).map_err(StackError::config)?);
-    let orchestrator_config =
-        Arc::new(OrchestratorConfig::from_lookup(lookup).map_err(StackError::config)?);
+    let store_config = Arc::new(StoreConfig::from_lookup(lookup)?);
+    let orchestrator_config = Arc::new(OrchestratorConfig::from_lookup(lookup)?);
 
     // Each function's logs carry its name (`function`), as CloudWatch groups them per function.
     let span = |name: &str| tracing::info_span!("function", function = %name);

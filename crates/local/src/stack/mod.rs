@@ -122,9 +122,9 @@ pub mod template_defaults {
     pub const VISIBILITY_TIMEOUT_SECS: u64 = 960;
     /// `MaximumBatchingWindowInSeconds`.
     pub const BATCHING_WINDOW_SECS: u64 = 10;
-    /// `BatchSize`.
+    /// `BatchSize` of the event source mapping.
     pub const BATCH_SIZE: usize = 5;
-    /// `maxReceiveCount`.
+    /// `maxReceiveCount` of the queue's redrive policy.
     pub const MAX_RECEIVE_COUNT: u32 = 3;
     /// `DurableConfig.ExecutionTimeout`, seconds.
     pub const EXECUTION_TIMEOUT_SECS: u64 = 900;
@@ -183,16 +183,15 @@ pub enum StackError {
     /// An invalid setting.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The functions' configuration (built from the stack's settings) was refused.
+    #[error("invalid function configuration")]
+    FunctionConfig(#[from] durapipe_core::ConfigError),
     /// Creating resources or services failed.
     #[error("cannot start the stack")]
     Start(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl StackError {
-    fn config(e: impl std::fmt::Display) -> Self {
-        Self::Config(e.to_string())
-    }
-
     /// Keeps the cause as the error's source (the CLI prints the whole chain).
     fn start(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Start(Box::new(e))
