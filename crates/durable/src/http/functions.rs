@@ -17,9 +17,23 @@ const MAX_ITEMS: usize = 50;
 /// The largest `MaxItems` the API accepts.
 const MAX_ITEMS_PARAMETER: usize = 10_000;
 
-/// Refuses query parameters other than `allowed`, by name.
+/// The query parameters of a presigned request (AWS Signature V4): authentication, checked by
+/// the stack's front door, not parameters of the operation.
+const PRESIGNED_AUTH: &[&str] = &[
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+];
+
+/// Refuses query parameters other than `allowed` (and a presigned request's authentication
+/// parameters), by name.
 pub(super) fn only_query(req: &Request, allowed: &[&str]) -> Result<(), ApiError> {
-    match req.query.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+    let unknown = |k: &str| !allowed.contains(&k) && !PRESIGNED_AUTH.contains(&k);
+    match req.query.iter().find(|(k, _)| unknown(k)) {
         Some((k, _)) => Err(ApiError::invalid(format!(
             "The parameter {k} is not supported by durapipe's local stack; remove it (docs/local-stack.md lists what is supported)."
         ))),
