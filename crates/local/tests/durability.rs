@@ -211,9 +211,24 @@ async fn a_database_written_by_the_first_release_opens_and_is_versioned() {
         [
             ("ddb".to_owned(), 1),
             ("dx".to_owned(), 1),
-            ("sqs".to_owned(), 1)
+            // Version 2 added message groups and the dead-letter source: migrated.
+            ("sqs".to_owned(), 2)
         ]
     );
+    let conn = durapipe_sqlite::rusqlite::Connection::open(dir.path().join("durapipe.db")).unwrap();
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('sqs_messages')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for column in ["message_group_id", "dead_letter_source"] {
+        assert!(
+            columns.iter().any(|c| c == column),
+            "{column} in {columns:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -224,7 +239,7 @@ async fn a_database_from_a_newer_release_is_refused_with_a_clear_message() {
     stack.shutdown(Duration::from_secs(5)).await;
     let conn = durapipe_sqlite::rusqlite::Connection::open(&db).unwrap();
     conn.execute(
-        "UPDATE schema_versions SET version = 2 WHERE component = 'sqs'",
+        "UPDATE schema_versions SET version = 3 WHERE component = 'sqs'",
         [],
     )
     .unwrap();
@@ -238,7 +253,7 @@ async fn a_database_from_a_newer_release_is_refused_with_a_clear_message() {
     }
     assert!(
         chain.contains(
-            "the database was written by a newer durapipe (sqs: schema version 2, this build knows up to 1)"
+            "the database was written by a newer durapipe (sqs: schema version 3, this build knows up to 2)"
         ),
         "{chain}"
     );
