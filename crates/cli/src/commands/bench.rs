@@ -220,12 +220,7 @@ async fn measure(args: &BenchArgs, endpoint: &str) -> anyhow::Result<Value> {
     }
     latencies.sort_by(f64::total_cmp);
     let wall_secs = ((last_stored - first_send_ms) / 1000.0).max(0.001);
-    let delta = |key: &str| {
-        after[key]
-            .as_u64()
-            .unwrap_or(0)
-            .saturating_sub(before[key].as_u64().unwrap_or(0))
-    };
+    let delta = |key: &str| counter_delta(&before, &after, key);
     Ok(json!({
         "messages": sent.len(),
         "concurrency": args.concurrency,
@@ -283,6 +278,14 @@ fn print_summary(r: &Value) {
         r["db_writes"],
         r["peak_rss_mb"],
     );
+}
+
+/// How much the stats counter `key` grew between two `/_durapipe/stats` reads.
+fn counter_delta(before: &Value, after: &Value, key: &str) -> u64 {
+    after[key]
+        .as_u64()
+        .unwrap_or(0)
+        .saturating_sub(before[key].as_u64().unwrap_or(0))
 }
 
 fn round(x: f64) -> f64 {

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 /// The operations the stack serves and, for each, the request members it honours.
-pub(super) const OPERATIONS: &[(&str, &[&str])] = &[
+pub const OPERATIONS: &[(&str, &[&str])] = &[
     ("ListTables", &["ExclusiveStartTableName", "Limit"]),
     ("DescribeTable", &["TableName"]),
     (

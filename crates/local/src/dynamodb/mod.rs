@@ -6,7 +6,7 @@ mod api_meta;
 mod errors;
 mod expr;
 mod items;
-mod members;
+pub mod members;
 mod meta;
 mod path;
 mod store;

@@ -7,7 +7,7 @@ use super::errors::SqsError;
 use crate::wire;
 
 /// The operations the stack serves and, for each, the request members it honours.
-pub(super) const OPERATIONS: &[(&str, &[&str])] = &[
+pub const OPERATIONS: &[(&str, &[&str])] = &[
     ("CreateQueue", &["QueueName", "Attributes", "tags"]),
     ("GetQueueUrl", &["QueueName", "QueueOwnerAWSAccountId"]),
     (
@@ -68,7 +68,7 @@ pub(super) const OPERATIONS: &[(&str, &[&str])] = &[
 ];
 
 /// The members each entry of a batch operation's `Entries` may have.
-const ENTRY_MEMBERS: &[(&str, &[&str])] = &[
+pub const ENTRY_MEMBERS: &[(&str, &[&str])] = &[
     (
         "SendMessageBatch",
         &[

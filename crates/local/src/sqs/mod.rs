@@ -5,7 +5,7 @@ mod attributes;
 mod errors;
 mod extra;
 pub mod md5;
-mod members;
+pub mod members;
 mod messages;
 mod move_tasks;
 pub mod query_protocol;

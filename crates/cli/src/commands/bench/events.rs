@@ -15,7 +15,7 @@ use anyhow::{bail, Context as _};
 use aws_sdk_lambda::primitives::Blob;
 use serde_json::{json, Value};
 
-use super::{percentile, round, stats};
+use super::{counter_delta, percentile, round, stats};
 
 /// Records in one unit; record `seq % RECORDS` of unit `seq` is the invalid one.
 const RECORDS: usize = 5;
@@ -174,12 +174,7 @@ pub(super) async fn measure(load: Load, endpoint: &str) -> anyhow::Result<Value>
     latencies.sort_by(f64::total_cmp);
     let units = latencies.len();
     let records = (units * RECORDS) as f64;
-    let delta = |key: &str| {
-        after[key]
-            .as_u64()
-            .unwrap_or(0)
-            .saturating_sub(before[key].as_u64().unwrap_or(0))
-    };
+    let delta = |key: &str| counter_delta(&before, &after, key);
     Ok(json!({
         "workload": "events",
         "concurrency": load.concurrency,
