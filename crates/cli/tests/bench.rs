@@ -1,6 +1,6 @@
-//! Issues 5 and 6: `durapipe bench` end to end (its JSON keys, the soak's samples CSV, the
-//! loopback SDK transport, the backlog limit), `/_durapipe/stats`, and `--execution-retention`
-//! deleting finished executions from a running stack.
+//! `durapipe bench` end to end (its JSON keys, the soak's samples CSV, the loopback SDK
+//! transport, the backlog limit, the events workload), `/_durapipe/stats`, and
+//! `--execution-retention` deleting finished executions from a running stack.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -15,6 +15,54 @@ fn stats(endpoint: &str) -> Value {
     let (status, body) = common::http(endpoint, "GET", "/_durapipe/stats", &[], "").unwrap();
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn the_events_workload_runs_units_through_the_orchestrator() {
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "--workload",
+            "events",
+            "--concurrency",
+            "2",
+            "--duration",
+            "2",
+            "--warmup",
+            "2",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["workload"], "events", "{report}");
+    assert_eq!(report["concurrency"], 2, "{report}");
+    // Each unit's batch response named exactly its invalid record (else the bench fails).
+    assert!(report["units"].as_u64().unwrap() > 0, "{report}");
+    let number = |k: &str| {
+        report[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k} missing: {report}"))
+    };
+    assert!(number("records_per_second") > 0.0, "{report}");
+    assert!(number("p50_ms") <= number("p99_ms"), "{report}");
+    // Every record's three stages checkpoint, and each unit takes several invocations.
+    assert!(number("checkpoints_per_record") > 0.0, "{report}");
+    assert!(number("invocations_per_unit") >= 2.0, "{report}");
+
+    let refused = Command::new(BIN)
+        .args(["bench", "--workload", "events", "--duration", "0"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--duration"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }
 
 #[test]
