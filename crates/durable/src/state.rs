@@ -36,6 +36,10 @@ pub struct Limits {
     pub backoff_max_ms: i64,
     /// `PENDING` answers with nothing pending tolerated before failing (spec: 3).
     pub max_invalid_pending: u32,
+    /// How long (ms) a re-invocation waits for the results of plain chained invokes that were
+    /// dispatched this recently and have not reported yet, so that the results of one batch of
+    /// invokes resume the execution once instead of once each. 0 re-invokes on every result.
+    pub reinvoke_coalesce_ms: i64,
 }
 
 impl Default for Limits {
@@ -53,6 +57,7 @@ impl Default for Limits {
             backoff_base_ms: 1_000,
             backoff_max_ms: 60_000,
             max_invalid_pending: 3,
+            reinvoke_coalesce_ms: 50,
         }
     }
 }
@@ -69,7 +74,9 @@ pub struct Meta {
     /// Execution name.
     pub name: String,
     pub status: ExecStatus,
-    /// Input payload (JSON text).
+    /// Input payload (JSON text). Stored in its own column, written once (see `store`), not in
+    /// the metadata JSON that every checkpoint rewrites.
+    #[serde(default, skip_serializing)]
     pub input: String,
     /// Result (JSON text) when SUCCEEDED.
     #[serde(default)]

@@ -1,7 +1,9 @@
 //! SQLite persistence (tables prefixed `dx_`, created with `IF NOT EXISTS` in the shared database).
 //!
-//! An execution is one `dx_executions` row (indexed columns + the metadata as JSON), one
-//! `dx_operations` row per operation (JSON record) and an append-only `dx_events` history.
+//! An execution is one `dx_executions` row (indexed columns, the input, and the rest of the
+//! metadata as JSON), one `dx_operations` row per operation (JSON record) and an append-only
+//! `dx_events` history. The input is written once, at insert: the metadata row is rewritten by
+//! every checkpoint, and the input is usually its largest part.
 
 use durapipe_sqlite::rusqlite::{self, params, Connection, OptionalExtension};
 use durapipe_sqlite::{Database, DbError};
@@ -19,7 +21,8 @@ CREATE TABLE IF NOT EXISTS dx_executions (
   status TEXT NOT NULL,
   start_ms INTEGER NOT NULL,
   end_ms INTEGER,
-  meta TEXT NOT NULL
+  meta TEXT NOT NULL,
+  input TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS dx_executions_name ON dx_executions(function_name, name);
 CREATE INDEX IF NOT EXISTS dx_executions_start ON dx_executions(function_name, start_ms);
@@ -47,32 +50,47 @@ fn json_err(e: serde_json::Error) -> ApiError {
     ApiError::service(format!("corrupt stored record: {e}"))
 }
 
+/// Layout upgrades (see `durapipe_sqlite::schema`): version 2 keeps the input in its own
+/// column; rows of version 1 still hold it inside `meta` (and `input` is NULL there).
+const SCHEMA_UPGRADES: &[&str] = &["ALTER TABLE dx_executions ADD COLUMN input TEXT;"];
+
 /// Creates the tables.
 pub(crate) async fn init(db: &Database) -> Result<(), ApiError> {
     db.write(|conn| {
-        durapipe_sqlite::schema::ensure(conn, "dx", "dx_executions", &[])?;
+        durapipe_sqlite::schema::ensure(conn, "dx", "dx_executions", SCHEMA_UPGRADES)?;
         sql(conn.execute_batch(SCHEMA))
     })
     .await
+}
+
+/// The indexed columns of an execution's row, and its input (written at insert only).
+#[derive(Debug)]
+pub(crate) struct Row {
+    pub arn: String,
+    pub function_name: String,
+    pub name: String,
+    pub status: ExecStatus,
+    pub start_ms: i64,
+    pub end_ms: Option<i64>,
+    /// The input and the parent (for the idempotent insert's comparison), on insert only.
+    pub identity: Option<(String, Option<(String, String)>)>,
 }
 
 /// A snapshot of changes to write, serialized by the caller (not on the shared writer thread,
 /// which would serialize every execution's JSON one after the other).
 #[derive(Debug)]
 pub(crate) struct Persist {
-    pub meta: Meta,
-    /// `meta` as JSON.
+    pub row: Row,
+    /// The metadata as JSON (without the input).
     pub meta_json: String,
     /// Changed operations: (id, ord, JSON record).
     pub ops: Vec<(String, u64, String)>,
     /// New history events: (id, JSON).
     pub events: Vec<(u64, String)>,
-    /// Insert a new execution (fails on a duplicate name).
-    pub insert: bool,
 }
 
 impl Persist {
-    /// Takes the delta out of `state` and serializes it.
+    /// Takes the delta out of `state` and serializes it; `insert` for a new execution.
     ///
     /// # Errors
     /// A record that cannot be serialized (the delta is gone: reload the state).
@@ -88,12 +106,20 @@ impl Persist {
             .into_iter()
             .map(|(id, event)| (id, event.to_string()))
             .collect();
+        let m = &state.meta;
         Ok(Self {
-            meta_json: serde_json::to_string(&state.meta).map_err(json_err)?,
-            meta: state.meta.clone(),
+            meta_json: serde_json::to_string(m).map_err(json_err)?,
+            row: Row {
+                arn: m.arn.clone(),
+                function_name: m.function_name.clone(),
+                name: m.name.clone(),
+                status: m.status,
+                start_ms: m.start_ms,
+                end_ms: m.end_ms,
+                identity: insert.then(|| (m.input.clone(), m.parent.clone())),
+            },
             ops,
             events,
-            insert,
         })
     }
 }
@@ -101,11 +127,11 @@ impl Persist {
 /// Writes a snapshot (inside the caller's transaction).
 pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
     let meta_json = &p.meta_json;
-    let m = &p.meta;
-    if p.insert {
+    let m = &p.row;
+    if let Some((input, _)) = &m.identity {
         sql(sql(conn.prepare_cached(
-            "INSERT INTO dx_executions (arn, function_name, name, status, start_ms, end_ms, meta)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO dx_executions (arn, function_name, name, status, start_ms, end_ms, meta, input)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         ))?
         .execute(params![
             m.arn,
@@ -114,7 +140,8 @@ pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
             m.status.as_str(),
             m.start_ms,
             m.end_ms,
-            meta_json
+            meta_json,
+            input
         ]))?;
     } else {
         sql(sql(conn.prepare_cached(
@@ -149,23 +176,28 @@ pub(crate) enum Inserted {
 
 /// Inserts a new execution unless one with the same function and name exists.
 pub(crate) fn insert_idempotent(conn: &Connection, p: &Persist) -> Result<Inserted, ApiError> {
-    let existing: Option<String> = sql(conn
+    let existing = sql(conn
         .query_row(
-            "SELECT meta FROM dx_executions WHERE function_name = ?1 AND name = ?2",
-            params![p.meta.function_name, p.meta.name],
-            |r| r.get(0),
+            "SELECT meta, input FROM dx_executions WHERE function_name = ?1 AND name = ?2",
+            params![p.row.function_name, p.row.name],
+            meta_columns,
         )
         .optional())?;
     if let Some(meta) = existing {
-        let meta: Meta = serde_json::from_str(&meta).map_err(json_err)?;
-        if meta.input == p.meta.input && meta.parent == p.meta.parent {
+        let meta = parse_meta(meta)?;
+        let same = p
+            .row
+            .identity
+            .as_ref()
+            .is_some_and(|(input, parent)| meta.input == *input && meta.parent == *parent);
+        if same {
             return Ok(Inserted::Existing(meta.arn));
         }
         return Err(ApiError::new(
             ErrorKind::DurableExecutionAlreadyStarted,
             format!(
                 "Durable execution with name {} already exists for function {} with a different input.",
-                p.meta.name, p.meta.function_name
+                p.row.name, p.row.function_name
             ),
         ));
     }
@@ -190,15 +222,31 @@ pub(crate) fn load(conn: &Connection, arn: &str) -> Result<Option<ExecutionState
 
 /// Loads one execution's metadata.
 pub(crate) fn load_meta(conn: &Connection, arn: &str) -> Result<Option<Meta>, ApiError> {
-    let meta: Option<String> = sql(conn
+    let meta = sql(conn
         .query_row(
-            "SELECT meta FROM dx_executions WHERE arn = ?1",
+            "SELECT meta, input FROM dx_executions WHERE arn = ?1",
             params![arn],
-            |r| r.get(0),
+            meta_columns,
         )
         .optional())?;
-    meta.map(|m| serde_json::from_str(&m).map_err(json_err))
-        .transpose()
+    meta.map(parse_meta).transpose()
+}
+
+/// The `meta` and `input` columns of a `dx_executions` row.
+type MetaColumns = (String, Option<String>);
+
+fn meta_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<MetaColumns> {
+    Ok((r.get(0)?, r.get(1)?))
+}
+
+/// The metadata of a row: the JSON, with the input from its column (a row written before the
+/// column existed has the input inside the JSON).
+fn parse_meta((json, input): MetaColumns) -> Result<Meta, ApiError> {
+    let mut meta: Meta = serde_json::from_str(&json).map_err(json_err)?;
+    if let Some(input) = input {
+        meta.input = input;
+    }
+    Ok(meta)
 }
 
 /// ARNs of every RUNNING execution, oldest first.
@@ -276,14 +324,14 @@ pub(crate) fn list(conn: &Connection, f: &ListFilter) -> Result<(Vec<Meta>, bool
     args.push(((f.limit + 1) as i64).into());
     args.push((f.offset as i64).into());
     let query = format!(
-        "SELECT meta FROM dx_executions WHERE {} ORDER BY start_ms {order}, rowid {order} LIMIT ? OFFSET ?",
+        "SELECT meta, input FROM dx_executions WHERE {} ORDER BY start_ms {order}, rowid {order} LIMIT ? OFFSET ?",
         where_.join(" AND ")
     );
     let mut stmt = sql(conn.prepare(&query))?;
-    let rows = sql(stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0)))?;
+    let rows = sql(stmt.query_map(rusqlite::params_from_iter(args), meta_columns))?;
     let mut out = Vec::new();
     for row in rows {
-        out.push(serde_json::from_str::<Meta>(&sql(row)?).map_err(json_err)?);
+        out.push(parse_meta(sql(row)?)?);
     }
     let more = out.len() > f.limit;
     out.truncate(f.limit);

@@ -186,6 +186,18 @@ async fn a_database_written_by_the_first_release_opens_and_is_versioned() {
     let stack = start_stack(dir.path()).await.unwrap();
     let outcome = stack.service().outcome(RELEASE_1_EXECUTION).await.unwrap();
     assert_eq!(outcome.status, durapipe_durable::ExecStatus::Succeeded);
+    // Version 1 kept the input inside the metadata JSON; it still reads back.
+    let described = durapipe_durable::lambda_client(&stack.info().endpoint)
+        .get_durable_execution()
+        .durable_execution_arn(RELEASE_1_EXECUTION)
+        .send()
+        .await
+        .unwrap();
+    let input = described.input_payload().unwrap_or_default();
+    assert!(
+        input.contains(RELEASE_1_ITEM.trim_start_matches("dev-esm-")),
+        "input of the release-1 execution: {input}"
+    );
     let table = &stack.info().names.table;
     let tables =
         durapipe_local::dynamodb::Tables::open(stack.database().clone(), Arc::new(SystemClock))
@@ -210,7 +222,8 @@ async fn a_database_written_by_the_first_release_opens_and_is_versioned() {
         schema_versions(&dir.path().join("durapipe.db")),
         [
             ("ddb".to_owned(), 1),
-            ("dx".to_owned(), 1),
+            // Version 2 keeps the input in its own column: migrated.
+            ("dx".to_owned(), 2),
             // Version 2 added message groups and the dead-letter source: migrated.
             ("sqs".to_owned(), 2)
         ]

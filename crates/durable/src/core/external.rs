@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::{
     claim, error_payload, finish, has_outstanding_work, note_async_change, op_event, payload,
-    Action, ChainedOutcome, Env,
+    Action, ChainedOutcome, Env, TargetKind,
 };
 use crate::error::{ApiError, ErrorKind};
 use crate::model::{ErrorObject, ExecStatus, OpStatus, OpType};
@@ -97,7 +97,7 @@ pub(super) fn invocation_done(
             m.consecutive_failures = 0;
             if m.async_seq > m.base_seq || m.needs_reinvoke {
                 m.invalid_pending = 0;
-                return claim(state, env).into_iter().collect();
+                return claim_unless_results_imminent(state, env);
             }
             if has_outstanding_work(state) {
                 state.meta_mut().invalid_pending = 0;
@@ -259,7 +259,36 @@ pub(super) fn chained_done(
     if !changed {
         return Vec::new();
     }
-    claim(state, env).into_iter().collect()
+    claim_unless_results_imminent(state, env)
+}
+
+/// Starts the next invocation, unless plain chained invokes dispatched less than
+/// `reinvoke_coalesce_ms` ago are still running: their results are moments away, and one
+/// invocation for the whole batch costs one replay instead of one per result. The wait is a
+/// timer (`next_invoke_ms`), so a slow target delays the others' results by the window at most;
+/// the last result of the batch starts the invocation at once.
+fn claim_unless_results_imminent(state: &mut ExecutionState, env: &Env<'_>) -> Vec<Action> {
+    let window = env.limits.reinvoke_coalesce_ms;
+    let until = state
+        .ops()
+        .iter()
+        .filter(|op| op.op_type == OpType::ChainedInvoke && op.status == OpStatus::Started)
+        .filter(|op| {
+            op.invoke_function
+                .as_deref()
+                .and_then(|f| (env.resolve)(f))
+                .is_some_and(|(_, kind)| kind == TargetKind::Plain)
+        })
+        .map(|op| op.start_ms.saturating_add(window))
+        .filter(|until| *until > env.now_ms)
+        .max();
+    match until {
+        Some(until) if window > 0 => {
+            state.meta_mut().next_invoke_ms = Some(until);
+            Vec::new()
+        }
+        _ => claim(state, env).into_iter().collect(),
+    }
 }
 
 /// Records the chained-invoke outcomes that arrived during the invocation that just ended.

@@ -652,3 +652,127 @@ fn chained_completions_together_cost_one_invocation() {
     assert!(a.is_empty());
     assert!(!t.state.has_delta());
 }
+
+#[test]
+fn results_of_one_batch_resume_the_execution_once() {
+    let ok = |r: &str| ChainedOutcome {
+        status: OpStatus::Succeeded,
+        result: Some(r.into()),
+        error: None,
+    };
+    let invokes = |a: &[Action]| {
+        a.iter()
+            .filter(|x| matches!(x, Action::Invoke { .. }))
+            .count()
+    };
+    let mut t = T::new();
+    let window = t.limits.reinvoke_coalesce_ms;
+    assert!(window > 0);
+    let tok = t.invoke();
+    let start = |id: &str| json!({"Id": id, "Type":"CHAINED_INVOKE","Action":"START","Payload":"1","ChainedInvokeOptions":{"FunctionName":"plain"}});
+    // Two checkpoint calls start three plain invokes; "a" reports during the invocation.
+    let r = t.checkpoint(&tok, "c1", json!([start("a")])).unwrap();
+    let tok = r["CheckpointToken"].as_str().unwrap().to_owned();
+    t.checkpoint(&tok, "c2", json!([start("b"), start("c")]))
+        .unwrap();
+    assert!(t
+        .apply(Command::ChainedDone {
+            op_id: "a".into(),
+            outcome: ok("1")
+        })
+        .unwrap()
+        .is_empty());
+    // The invocation ends with "a" recorded and "b", "c" still running: no re-invocation yet,
+    // only a timer at the end of the window.
+    t.now += 1;
+    let a = t.done(&inv_of(&tok), json!({"Status":"PENDING"}));
+    assert_eq!(invokes(&a), 0, "{a:?}");
+    assert_eq!(t.status("a"), "SUCCEEDED");
+    assert_eq!(t.state.meta.next_invoke_ms, Some(NOW + window));
+    assert_eq!(next_due(&t.state), Some(NOW + window));
+    // "b" alone: "c" is still imminent.
+    t.now += 1;
+    let a = t
+        .apply(Command::ChainedDone {
+            op_id: "b".into(),
+            outcome: ok("2"),
+        })
+        .unwrap();
+    assert_eq!(invokes(&a), 0);
+    // The last result of the batch resumes the execution at once, with all three.
+    let a = t
+        .apply(Command::ChainedDone {
+            op_id: "c".into(),
+            outcome: ok("3"),
+        })
+        .unwrap();
+    let [Action::Invoke { envelope, .. }] = a.as_slice() else {
+        panic!("one invocation: {a:?}")
+    };
+    assert_eq!(envelope["UpdatedOperationIds"], json!(["a", "b", "c"]));
+    assert_eq!(t.state.meta.next_invoke_ms, None);
+}
+
+#[test]
+fn a_slow_result_holds_the_others_for_the_window_only() {
+    let mut t = T::new();
+    let window = t.limits.reinvoke_coalesce_ms;
+    let tok = t.invoke();
+    t.checkpoint(
+        &tok,
+        "c",
+        json!([
+            {"Id":"fast","Type":"CHAINED_INVOKE","Action":"START","ChainedInvokeOptions":{"FunctionName":"plain"}},
+            {"Id":"slow","Type":"CHAINED_INVOKE","Action":"START","ChainedInvokeOptions":{"FunctionName":"plain"}}
+        ]),
+    )
+    .unwrap();
+    assert!(t
+        .done(&inv_of(&tok), json!({"Status":"PENDING"}))
+        .is_empty());
+    let a = t
+        .apply(Command::ChainedDone {
+            op_id: "fast".into(),
+            outcome: ChainedOutcome {
+                status: OpStatus::Succeeded,
+                result: Some("1".into()),
+                error: None,
+            },
+        })
+        .unwrap();
+    assert!(a.is_empty(), "held while 'slow' may still report");
+    t.now += window - 1;
+    assert!(t.apply(Command::Tick).unwrap().is_empty());
+    t.now += 1;
+    let a = t.apply(Command::Tick).unwrap();
+    assert!(
+        matches!(a.as_slice(), [Action::Invoke { .. }]),
+        "the window is over: {a:?}"
+    );
+    assert_eq!(t.status("slow"), "STARTED");
+    // With a window of 0 every result resumes the execution at once.
+    let mut t = T::new();
+    t.limits.reinvoke_coalesce_ms = 0;
+    let tok = t.invoke();
+    t.checkpoint(
+        &tok,
+        "c",
+        json!([
+            {"Id":"x","Type":"CHAINED_INVOKE","Action":"START","ChainedInvokeOptions":{"FunctionName":"plain"}},
+            {"Id":"y","Type":"CHAINED_INVOKE","Action":"START","ChainedInvokeOptions":{"FunctionName":"plain"}}
+        ]),
+    )
+    .unwrap();
+    t.done(&inv_of(&tok), json!({"Status":"PENDING"}));
+    let a = t
+        .apply(Command::ChainedDone {
+            op_id: "x".into(),
+            outcome: ChainedOutcome {
+                status: OpStatus::Succeeded,
+                result: None,
+                error: None,
+            },
+        })
+        .unwrap();
+    assert!(matches!(a.as_slice(), [Action::Invoke { .. }]), "{a:?}");
+}
