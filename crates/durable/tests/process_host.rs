@@ -191,6 +191,8 @@ async fn responses_errors_and_exits() {
     );
 
     // No child outlives shutdown.
+    let (error, _) = invoke(&h, "p", json!({"do": "echo"})).await;
+    assert_eq!(error, None);
     let pids = f.pids();
     assert!(!pids.is_empty());
     h.svc.shutdown(Duration::from_millis(100)).await;
