@@ -98,7 +98,9 @@ fn check_entry(entry: &Json, records: &[Record]) -> Result<(), String> {
     };
     let matcher = match entry.get("match") {
         Some(Json::Object(m)) if !m.is_empty() => m,
-        _ => return Err(": invalid entry — 'match' must be a non-empty field->value mapping".into()),
+        _ => {
+            return Err(": invalid entry — 'match' must be a non-empty field->value mapping".into())
+        }
     };
     let label = matcher
         .iter()
@@ -108,7 +110,9 @@ fn check_entry(entry: &Json, records: &[Record]) -> Result<(), String> {
     let label = format!(" match({label})");
     for anchor in ["before", "after"] {
         if entry.contains_key(anchor) {
-            return Err(format!("{label}: '{anchor}' anchors are not supported by this harness"));
+            return Err(format!(
+                "{label}: '{anchor}' anchors are not supported by this harness"
+            ));
         }
     }
     let mut got = 0u64;
@@ -122,16 +126,22 @@ fn check_entry(entry: &Json, records: &[Record]) -> Result<(), String> {
     let max = count_field(entry, "max_count").map_err(|e| format!("{label}: {e}"))?;
     if let Some(count) = count {
         if got != count {
-            return Err(format!("{label}: expected exactly {count} match(es), got {got}"));
+            return Err(format!(
+                "{label}: expected exactly {count} match(es), got {got}"
+            ));
         }
         return Ok(());
     }
     let min = if max.is_none() { min.or(Some(1)) } else { min };
     if let Some(min) = min.filter(|m| got < *m) {
-        return Err(format!("{label}: expected at least {min} match(es), got {got}"));
+        return Err(format!(
+            "{label}: expected at least {min} match(es), got {got}"
+        ));
     }
     if let Some(max) = max.filter(|m| got > *m) {
-        return Err(format!("{label}: expected at most {max} match(es), got {got}"));
+        return Err(format!(
+            "{label}: expected at most {max} match(es), got {got}"
+        ));
     }
     Ok(())
 }
@@ -197,11 +207,20 @@ mod tests {
     fn malformed_entries_and_anchors_are_errors() {
         let ctx = Context::default();
         let out = lines(&["x"]);
-        assert_eq!(check(&yaml("{a: 1}"), &out, &ctx), ["ExpectedLogs is not a list"]);
+        assert_eq!(
+            check(&yaml("{a: 1}"), &out, &ctx),
+            ["ExpectedLogs is not a list"]
+        );
         assert_eq!(check(&yaml("- count: 1"), &out, &ctx).len(), 1);
-        assert_eq!(check(&yaml("- match: {message: '/(/'}"), &out, &ctx).len(), 1);
+        assert_eq!(
+            check(&yaml("- match: {message: '/(/'}"), &out, &ctx).len(),
+            1
+        );
         let anchored = yaml("- match: {message: x}\n  after: {message: y}\n");
         let errors = check(&anchored, &out, &ctx);
-        assert!(errors[0].contains("'after' anchors are not supported"), "{errors:?}");
+        assert!(
+            errors[0].contains("'after' anchors are not supported"),
+            "{errors:?}"
+        );
     }
 }

@@ -131,10 +131,7 @@ impl Requirement {
             callback_actions,
             expected_result,
             expected_history,
-            expected_logs: doc
-                .get("ExpectedLogs")
-                .filter(|v| !v.is_null())
-                .cloned(),
+            expected_logs: doc.get("ExpectedLogs").filter(|v| !v.is_null()).cloned(),
         })
     }
 

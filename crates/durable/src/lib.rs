@@ -27,9 +27,9 @@ pub mod error;
 mod functions;
 mod http;
 mod inspect;
-pub mod process;
 #[doc(hidden)]
 pub mod model;
+pub mod process;
 mod retention;
 mod runner;
 mod scheduler;

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::core::{Action, ChainedOutcome, Command, InvocationOutcome, TargetKind};
 use crate::functions::{Function, FunctionError};
-use crate::process::{Failure, ProcessKind};
 use crate::model::{ErrorObject, ExecStatus, OpStatus};
+use crate::process::{Failure, ProcessKind};
 use crate::service::{DurableService, StartOptions};
 
 fn panic_message(e: tokio::task::JoinError) -> String {
@@ -32,10 +32,9 @@ fn handler_failed(message: String) -> InvocationOutcome {
 fn durable_response(v: Result<Value, serde_json::Error>) -> InvocationOutcome {
     match v {
         Ok(v) => InvocationOutcome::Response(v),
-        Err(e) => InvocationOutcome::Failed(ErrorObject::new(
-            "Runtime.InvalidResponse",
-            e.to_string(),
-        )),
+        Err(e) => {
+            InvocationOutcome::Failed(ErrorObject::new("Runtime.InvalidResponse", e.to_string()))
+        }
     }
 }
 
@@ -205,10 +204,14 @@ impl DurableService {
                 match p.invoke(invocation_id, event, deadline, timeout).await {
                     Ok(body) => durable_response(serde_json::from_slice(&body)),
                     Err(Failure::Handler { error_message, .. }) => handler_failed(error_message),
-                    Err(Failure::Exit { error_type, message })
-                    | Err(Failure::Invalid { error_type, message }) => {
-                        InvocationOutcome::Failed(ErrorObject::new(error_type, message))
-                    }
+                    Err(Failure::Exit {
+                        error_type,
+                        message,
+                    })
+                    | Err(Failure::Invalid {
+                        error_type,
+                        message,
+                    }) => InvocationOutcome::Failed(ErrorObject::new(error_type, message)),
                     Err(Failure::Timeout) => InvocationOutcome::Failed(timed_out(timeout)),
                 }
             }
@@ -383,10 +386,14 @@ impl DurableService {
                         error_type,
                         error_message,
                     }) => Err(FunctionError::new(error_type, error_message)),
-                    Err(Failure::Exit { error_type, message })
-                    | Err(Failure::Invalid { error_type, message }) => {
-                        Err(FunctionError::new(error_type, message))
-                    }
+                    Err(Failure::Exit {
+                        error_type,
+                        message,
+                    })
+                    | Err(Failure::Invalid {
+                        error_type,
+                        message,
+                    }) => Err(FunctionError::new(error_type, message)),
                     Err(Failure::Timeout) => Err(plain_timed_out(timeout)),
                 }
             }

@@ -82,9 +82,15 @@ async fn greet(name: String, ctx: durable::DurableContext) -> Result<String, dur
 
 fn spec(mode: &str, kind: ProcessKind, endpoint: &str) -> ProcessSpec {
     let mut spec = ProcessSpec::new(std::env::current_exe().unwrap(), kind, endpoint);
-    spec.args = ["bootstrap", "--exact", "--ignored", "--nocapture", "--quiet"]
-        .map(String::from)
-        .to_vec();
+    spec.args = [
+        "bootstrap",
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--quiet",
+    ]
+    .map(String::from)
+    .to_vec();
     spec.env = vec![(MODE.to_owned(), mode.to_owned())];
     spec
 }
@@ -99,7 +105,10 @@ async fn invoke(h: &common::Harness, function: &str, event: Value) -> (Option<St
         .send()
         .await
         .unwrap();
-    let payload = out.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+    let payload = out
+        .payload()
+        .map(|b| b.as_ref().to_vec())
+        .unwrap_or_default();
     (
         out.function_error().map(str::to_owned),
         serde_json::from_slice(&payload).unwrap(),
@@ -139,7 +148,10 @@ async fn responses_errors_and_exits() {
     // (b) a handler error keeps its type and message; the warm sandbox is reused.
     let (error, body) = invoke(&h, "p", json!({"do": "error"})).await;
     assert_eq!(error.as_deref(), Some("Unhandled"));
-    assert_eq!(body, json!({"errorType": "MyError", "errorMessage": "boom"}));
+    assert_eq!(
+        body,
+        json!({"errorType": "MyError", "errorMessage": "boom"})
+    );
     let (_, again) = invoke(&h, "p", json!({"do": "echo"})).await;
     assert_eq!(again["pid"].as_u64(), Some(u64::from(pid)));
     assert_eq!(f.pids(), [pid]);
@@ -174,7 +186,11 @@ async fn responses_errors_and_exits() {
         })
     };
     until("the handler to sleep", || logged(&f, "sleeping in")).await;
-    let line = f.logs().into_iter().find(|l| l.text.contains("sleeping in")).unwrap();
+    let line = f
+        .logs()
+        .into_iter()
+        .find(|l| l.text.contains("sleeping in"))
+        .unwrap();
     let victim: u32 = line.text.rsplit(' ').next().unwrap().parse().unwrap();
     let status = std::process::Command::new("kill")
         .args(["-9", &victim.to_string()])
@@ -213,7 +229,11 @@ async fn a_timeout_kills_the_sandbox() {
     let (error, body) = invoke(&h, "p", json!({"do": "sleep"})).await;
     assert_eq!(error.as_deref(), Some("Unhandled"));
     assert_eq!(body["errorType"], "Sandbox.Timedout");
-    let line = f.logs().into_iter().find(|l| l.text.contains("sleeping in")).unwrap();
+    let line = f
+        .logs()
+        .into_iter()
+        .find(|l| l.text.contains("sleeping in"))
+        .unwrap();
     let pid: u32 = line.text.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(!alive(pid), "the timed-out sandbox {pid} is still running");
     assert!(f.pids().is_empty());

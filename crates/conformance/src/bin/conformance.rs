@@ -82,24 +82,22 @@ async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let started = Instant::now();
     let verbose = args.verbose;
-    let results = suite::run(&options, |r| {
-        match &r.status {
-            Status::Passed => println!(
-                "PASS {} ({:.1} s wall, {} s skipped)",
-                r.id,
-                r.wall.as_secs_f64(),
-                r.skipped.as_secs()
-            ),
-            Status::NotApplicable(reason) => println!("N/A  {}: {reason}", r.id),
-            Status::Failed => {
-                println!("FAIL {} ({:.1} s wall)", r.id, r.wall.as_secs_f64());
-                let shown = if verbose { r.errors.len() } else { 3 };
-                for e in r.errors.iter().take(shown) {
-                    println!("       {e}");
-                }
-                if r.errors.len() > shown {
-                    println!("       ... {} more", r.errors.len() - shown);
-                }
+    let results = suite::run(&options, |r| match &r.status {
+        Status::Passed => println!(
+            "PASS {} ({:.1} s wall, {} s skipped)",
+            r.id,
+            r.wall.as_secs_f64(),
+            r.skipped.as_secs()
+        ),
+        Status::NotApplicable(reason) => println!("N/A  {}: {reason}", r.id),
+        Status::Failed => {
+            println!("FAIL {} ({:.1} s wall)", r.id, r.wall.as_secs_f64());
+            let shown = if verbose { r.errors.len() } else { 3 };
+            for e in r.errors.iter().take(shown) {
+                println!("       {e}");
+            }
+            if r.errors.len() > shown {
+                println!("       ... {} more", r.errors.len() - shown);
             }
         }
     })

@@ -103,7 +103,11 @@ pub(crate) async fn capture<R: AsyncRead + Unpin>(
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        for part in chunk.get(..n).unwrap_or_default().split_inclusive(|b| *b == b'\n') {
+        for part in chunk
+            .get(..n)
+            .unwrap_or_default()
+            .split_inclusive(|b| *b == b'\n')
+        {
             let (body, ends) = match part.split_last() {
                 Some((b'\n', body)) => (body, true),
                 _ => (part, false),

@@ -20,8 +20,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{oneshot, Semaphore};
 
-pub use logs::{LogLine, Stream, MAX_LINE_BYTES};
 use logs::LogBuffer;
+pub use logs::{LogLine, Stream, MAX_LINE_BYTES};
 use sandbox::{Job, Sandbox};
 
 use crate::core::TargetKind;
@@ -66,7 +66,11 @@ pub struct ProcessSpec {
 impl ProcessSpec {
     /// A spec with defaults: no arguments or extra environment, 128 MB, at most 8 sandboxes,
     /// the last 10 000 output lines kept.
-    pub fn new(command: impl Into<PathBuf>, kind: ProcessKind, endpoint: impl Into<String>) -> Self {
+    pub fn new(
+        command: impl Into<PathBuf>,
+        kind: ProcessKind,
+        endpoint: impl Into<String>,
+    ) -> Self {
         Self {
             command: command.into(),
             args: Vec::new(),
@@ -218,12 +222,11 @@ impl ProcessFn {
             });
         }
         let id = pool.next_id.fetch_add(1, Ordering::Relaxed);
-        let sandbox = Sandbox::spawn(&pool.settings, id, pool.logs.clone()).map_err(|e| {
-            Failure::Exit {
+        let sandbox =
+            Sandbox::spawn(&pool.settings, id, pool.logs.clone()).map_err(|e| Failure::Exit {
                 error_type: "Runtime.InvalidEntrypoint".into(),
                 message: format!("the sandbox of {} could not start: {e}", pool.settings.name),
-            }
-        })?;
+            })?;
         let sandbox = Arc::new(sandbox);
         list.push((sandbox.clone(), true));
         drop(list);
@@ -335,6 +338,9 @@ mod tests {
     fn trace_ids_have_the_xray_shape() {
         let t = trace_id("8476a536-e9f4-11e8-9739-2dfe598c3fcd");
         assert_eq!(t, "Root=1-8476a536-e9f411e897392dfe598c3fcd;Sampled=0");
-        assert_eq!(trace_id("x"), "Root=1-00000000-000000000000000000000000;Sampled=0");
+        assert_eq!(
+            trace_id("x"),
+            "Root=1-00000000-000000000000000000000000;Sampled=0"
+        );
     }
 }

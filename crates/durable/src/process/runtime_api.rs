@@ -69,7 +69,11 @@ async fn next(State(api): State<Api>) -> Response {
     }
     let mut outbox = api.channel.outbox.lock().await;
     let Some(job) = outbox.recv().await else {
-        return reply(StatusCode::GONE, "SandboxStopped", "the sandbox is stopping");
+        return reply(
+            StatusCode::GONE,
+            "SandboxStopped",
+            "the sandbox is stopping",
+        );
     };
     let mut headers = HeaderMap::new();
     let mut put = |name: &'static str, value: &str| {
@@ -79,7 +83,10 @@ async fn next(State(api): State<Api>) -> Response {
     };
     put("lambda-runtime-aws-request-id", &job.request_id);
     put("lambda-runtime-deadline-ms", &job.deadline_ms.to_string());
-    put("lambda-runtime-invoked-function-arn", &api.channel.function_arn);
+    put(
+        "lambda-runtime-invoked-function-arn",
+        &api.channel.function_arn,
+    );
     put("lambda-runtime-trace-id", &job.trace_id);
     put("content-type", "application/json");
     match api.channel.state.lock() {
@@ -97,19 +104,23 @@ async fn next(State(api): State<Api>) -> Response {
 
 /// Reads a body of at most [`MAX_PAYLOAD_BYTES`].
 async fn read(body: Body) -> Result<Bytes, Response> {
-    axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await.map_err(|_| {
-        reply(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestEntityTooLarge",
-            &format!("the body is larger than {MAX_PAYLOAD_BYTES} bytes or was cut off"),
-        )
-    })
+    axum::body::to_bytes(body, MAX_PAYLOAD_BYTES)
+        .await
+        .map_err(|_| {
+            reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                &format!("the body is larger than {MAX_PAYLOAD_BYTES} bytes or was cut off"),
+            )
+        })
 }
 
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn answer(api: &Api, id: &str, result: Result<Bytes, Failure>) -> Response {
@@ -227,7 +238,10 @@ mod tests {
     fn error_posts_take_the_body_then_the_header_then_the_raw_text() {
         let mut headers = HeaderMap::new();
         let body = br#"{"errorType":"MyError","errorMessage":"boom"}"#;
-        assert_eq!(posted_error(&headers, body), ("MyError".into(), "boom".into()));
+        assert_eq!(
+            posted_error(&headers, body),
+            ("MyError".into(), "boom".into())
+        );
         headers.insert(
             "lambda-runtime-function-error-type",
             HeaderValue::from_static("HeaderType"),

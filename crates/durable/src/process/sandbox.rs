@@ -49,8 +49,15 @@ pub(crate) struct State {
 
 impl Channel {
     /// Answers the invocation in flight if its id is `request_id`; otherwise says why not.
-    pub(crate) fn answer(&self, request_id: &str, result: Result<Bytes, Failure>) -> Result<(), String> {
-        let mut state = self.state.lock().map_err(|_| "the sandbox state is poisoned".to_owned())?;
+    pub(crate) fn answer(
+        &self,
+        request_id: &str,
+        result: Result<Bytes, Failure>,
+    ) -> Result<(), String> {
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| "the sandbox state is poisoned".to_owned())?;
         match state.current.take() {
             Some((id, reply)) if id == request_id => {
                 let _ = reply.send(result);
@@ -83,7 +90,11 @@ pub(crate) struct Sandbox {
 
 impl Sandbox {
     /// Binds the sandbox's Runtime API, spawns the child and its supervisor.
-    pub(crate) fn spawn(settings: &Settings, id: u64, logs: Arc<LogBuffer>) -> std::io::Result<Self> {
+    pub(crate) fn spawn(
+        settings: &Settings,
+        id: u64,
+        logs: Arc<LogBuffer>,
+    ) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -103,6 +114,10 @@ impl Sandbox {
             )
         })?;
         let router = super::runtime_api::router(channel.clone(), kill.clone());
+        // No Nagle delay on the small request/response exchanges of the Runtime API.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, router).await {
                 tracing::warn!(error = %e, "a Runtime API listener failed");
@@ -187,9 +202,15 @@ fn command(settings: &Settings, runtime_api: &str) -> Command {
     }
     cmd.env("AWS_LAMBDA_RUNTIME_API", runtime_api)
         .env("AWS_LAMBDA_FUNCTION_NAME", &settings.name)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_mb.to_string())
+        .env(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            spec.memory_mb.to_string(),
+        )
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_TIMEOUT", settings.timeout.as_secs().to_string())
+        .env(
+            "AWS_LAMBDA_FUNCTION_TIMEOUT",
+            settings.timeout.as_secs().to_string(),
+        )
         .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
         .env("AWS_REGION", &settings.region)
         .env("AWS_DEFAULT_REGION", &settings.region)
@@ -227,7 +248,12 @@ impl Supervisor {
             Ok(s) => exit_reason(*s),
             Err(e) => format!("Runtime exited with error: {e}"),
         };
-        tracing::debug!(function = self.function, sandbox = self.id, reason, "a sandbox exited");
+        tracing::debug!(
+            function = self.function,
+            sandbox = self.id,
+            reason,
+            "a sandbox exited"
+        );
         for reader in self.readers {
             let _ = tokio::time::timeout(DRAIN, reader).await;
         }
