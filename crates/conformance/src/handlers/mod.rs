@@ -96,7 +96,7 @@ fn message_of(e: &durable::OperationError) -> String {
 /// hosting, where exiting would end the harness).
 static CRASH_EXITS: AtomicBool = AtomicBool::new(false);
 
-/// Makes [`crash`] exit the process with status 1, as a crashing Lambda runtime does: the
+/// Makes a handler's crash exit the process with status 1, as a crashing Lambda runtime does: the
 /// service sees the runtime exit (`Runtime.ExitError`). For the `conformance-handler` bootstrap.
 pub fn crash_exits_the_process() {
     CRASH_EXITS.store(true, Ordering::SeqCst);
