@@ -197,7 +197,7 @@ mod tests {
         let wrong_level = yaml("- match: {message: done, level: ERROR}\n");
         assert_eq!(
             check(&wrong_level, &out, &ctx),
-            ["ExpectedLogs[0] match(message='done', level='ERROR'): expected at least 1 match(es), got 0"]
+            ["ExpectedLogs[0] match(level='ERROR', message='done'): expected at least 1 match(es), got 0"]
         );
         let too_many = yaml("- match: {message: '/d/'}\n  max_count: 0\n");
         assert_eq!(check(&too_many, &out, &ctx).len(), 1);
