@@ -1,6 +1,6 @@
 //! One requirement file (`test_requirements/<suite>/N-M.yaml`), parsed with the fields the
-//! harness uses; every other key (the handler's description, `ExpectedLogs`, ...) is kept only
-//! as far as the report needs it.
+//! harness uses; other keys (the handler's description, ...) are kept only as far as the report
+//! needs them.
 
 use std::path::{Path, PathBuf};
 
@@ -55,8 +55,8 @@ pub struct Requirement {
     pub expected_result: Option<Yaml>,
     /// `ExpectedExecutionHistory`.
     pub expected_history: Vec<Yaml>,
-    /// Whether the file has `ExpectedLogs` (CloudWatch Logs: not checked here).
-    pub has_expected_logs: bool,
+    /// `ExpectedLogs` (checked by [`crate::logs`] against the function's output).
+    pub expected_logs: Option<Yaml>,
 }
 
 impl Requirement {
@@ -131,7 +131,7 @@ impl Requirement {
             callback_actions,
             expected_result,
             expected_history,
-            has_expected_logs: truthy("ExpectedLogs"),
+            expected_logs: doc.get("ExpectedLogs").filter(|v| !v.is_null()).cloned(),
         })
     }
 

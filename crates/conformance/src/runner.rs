@@ -25,7 +25,7 @@ use crate::handlers::Install;
 use crate::matcher::{match_history, match_result, regex_source, ActualResult};
 use crate::pyvalue::json_dumps;
 use crate::requirement::{CallbackAction, Operation, Requirement};
-use crate::stack::Stack;
+use crate::stack::{Hosting, Stack};
 use crate::variables::Context;
 
 /// Wall time between two history polls of an asynchronous requirement.
@@ -49,19 +49,33 @@ pub enum Verdict {
     Failed(Vec<String>),
 }
 
-/// Installs the requirement's handler on a fresh stack and runs it, at most `limit` of wall
-/// time. Returns the verdict and the virtual time the clock skipped.
-pub async fn run(req: &Requirement, install: Install, limit: Duration) -> (Verdict, Duration) {
+/// Installs the requirement's handler on a fresh stack (hosted as `hosting` says) and runs it,
+/// at most `limit` of wall time; then checks its `ExpectedLogs` against the output of its
+/// functions. Returns the verdict and the virtual time the clock skipped.
+pub async fn run(
+    req: &Requirement,
+    install: Install,
+    limit: Duration,
+    hosting: &Hosting,
+) -> (Verdict, Duration) {
     let stack = match Stack::start().await {
         Ok(s) => s,
         Err(e) => return (Verdict::Failed(vec![format!("{e:#}")]), Duration::ZERO),
     };
     let name = req.function_name();
-    let verdict = match install(&stack.host(), &name) {
+    let mut ctx = Context::default();
+    ctx.resolve_variables(&req.variables);
+    let verdict = match stack.install(hosting, &req.id, install, &name) {
         Err(e) => Verdict::Failed(vec![format!("installing the handler failed: {e:#}")]),
-        Ok(()) => match tokio::time::timeout(limit, validate(req, &name, &stack)).await {
-            Ok(Ok(errors)) if errors.is_empty() => Verdict::Passed,
-            Ok(Ok(errors)) => Verdict::Failed(errors),
+        Ok(()) => match tokio::time::timeout(limit, validate(req, &name, &stack, &mut ctx)).await {
+            Ok(Ok(mut errors)) => {
+                errors.extend(check_logs(req, &stack, &ctx).await);
+                if errors.is_empty() {
+                    Verdict::Passed
+                } else {
+                    Verdict::Failed(errors)
+                }
+            }
             Ok(Err(e)) => Verdict::Failed(vec![format!("{e:#}")]),
             Err(_) => Verdict::Failed(vec![format!(
                 "did not finish within {} s of wall time",
@@ -74,9 +88,28 @@ pub async fn run(req: &Requirement, install: Install, limit: Duration) -> (Verdi
     (verdict, skipped)
 }
 
-async fn validate(req: &Requirement, name: &str, stack: &Stack) -> anyhow::Result<Vec<String>> {
-    let mut ctx = Context::default();
-    ctx.resolve_variables(&req.variables);
+/// The requirement's `ExpectedLogs` against everything its functions wrote.
+async fn check_logs(req: &Requirement, stack: &Stack, ctx: &Context) -> Vec<String> {
+    let Some(expected) = &req.expected_logs else {
+        return Vec::new();
+    };
+    if !stack.captures_output() {
+        return vec![
+            "ExpectedLogs need the functions' output, which only process hosting captures \
+             (run without --in-process)"
+                .into(),
+        ];
+    }
+    let lines = stack.drain_output().await;
+    crate::logs::check(expected, &lines, ctx)
+}
+
+async fn validate(
+    req: &Requirement,
+    name: &str,
+    stack: &Stack,
+    ctx: &mut Context,
+) -> anyhow::Result<Vec<String>> {
     let input = json_dumps(&ctx.substitute(&req.input));
     // The watcher exists before the execution does: nothing is skipped before the first poll.
     let watcher =
@@ -106,7 +139,7 @@ async fn validate(req: &Requirement, name: &str, stack: &Stack) -> anyhow::Resul
         .to_owned();
     let mut errors = Vec::new();
     let events = if req.async_invoke {
-        match poll(req, &arn, stack, watcher.as_ref(), &mut ctx, &mut errors).await? {
+        match poll(req, &arn, stack, watcher.as_ref(), ctx, &mut errors).await? {
             Polled::Done(events) => events,
             Polled::HistoryMatched => return Ok(Vec::new()),
         }
@@ -122,7 +155,7 @@ async fn validate(req: &Requirement, name: &str, stack: &Stack) -> anyhow::Resul
             "No ExpectedExecutionHistory found in description file".into(),
         ]);
     }
-    let mismatches = match_history(&req.expected_history, &events, &mut ctx);
+    let mismatches = match_history(&req.expected_history, &events, ctx);
     if !mismatches.is_empty() {
         errors.extend(mismatches);
         return Ok(errors);
@@ -144,7 +177,7 @@ async fn validate(req: &Requirement, name: &str, stack: &Stack) -> anyhow::Resul
             status: got.status().as_str().to_owned(),
             result: got.result().map(str::to_owned),
         };
-        errors.extend(match_result(expected, &actual, &ctx));
+        errors.extend(match_result(expected, &actual, ctx));
     }
     // The same history must also parse with the official client.
     if let Err(e) = stack

@@ -9,6 +9,7 @@ use crate::handlers::{self, Install};
 use crate::report::{self, Status};
 use crate::requirement::{self, Requirement};
 use crate::runner::{self, Verdict};
+use crate::stack::Hosting;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct Options {
     pub jobs: usize,
     /// Wall-time limit of one requirement.
     pub limit: Duration,
+    /// Where the requirements' functions run.
+    pub hosting: Hosting,
 }
 
 /// One requirement's result.
@@ -38,8 +41,6 @@ pub struct Result {
     pub wall: Duration,
     /// Virtual time the clock skipped.
     pub skipped: Duration,
-    /// The file has `ExpectedLogs`, which are not checked.
-    pub logs_unchecked: bool,
 }
 
 /// Runs the selected requirements; `on_result` sees each result as it arrives. Results come back
@@ -62,7 +63,6 @@ pub async fn run(
     let mut tasks = tokio::task::JoinSet::new();
     let mut results = Vec::new();
     for req in selected {
-        let logs_unchecked = req.has_expected_logs;
         if let Some(reason) = report::not_applicable(&not_applicable, &req.id) {
             let r = Result {
                 id: req.id.clone(),
@@ -70,7 +70,6 @@ pub async fn run(
                 errors: Vec::new(),
                 wall: Duration::ZERO,
                 skipped: Duration::ZERO,
-                logs_unchecked,
             };
             on_result(&r);
             results.push(r);
@@ -83,7 +82,6 @@ pub async fn run(
                 errors: vec!["no handler for this requirement".into()],
                 wall: Duration::ZERO,
                 skipped: Duration::ZERO,
-                logs_unchecked,
             };
             on_result(&r);
             results.push(r);
@@ -91,10 +89,11 @@ pub async fn run(
         };
         let permits = permits.clone();
         let limit = options.limit;
+        let hosting = options.hosting.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             let started = Instant::now();
-            let (verdict, skipped) = runner::run(&req, install, limit).await;
+            let (verdict, skipped) = runner::run(&req, install, limit, &hosting).await;
             let (status, errors) = match verdict {
                 Verdict::Passed => (Status::Passed, Vec::new()),
                 Verdict::Failed(e) => (Status::Failed, e),
@@ -105,7 +104,6 @@ pub async fn run(
                 errors,
                 wall: started.elapsed(),
                 skipped,
-                logs_unchecked,
             }
         });
     }

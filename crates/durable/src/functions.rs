@@ -1,4 +1,5 @@
-//! The registry of in-process functions (durable and plain) and function-name resolution.
+//! The registry of functions (in-process durable and plain ones, process-hosted ones) and
+//! function-name resolution.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -48,6 +49,8 @@ pub enum Function {
     Durable(DurableFn),
     /// Plain: invoked directly.
     Plain(PlainFn),
+    /// Hosted as processes speaking the Lambda Runtime API (durable or plain).
+    Process(crate::process::ProcessFn),
 }
 
 impl std::fmt::Debug for Function {
@@ -55,6 +58,7 @@ impl std::fmt::Debug for Function {
         match self {
             Self::Durable(_) => f.write_str("Function::Durable"),
             Self::Plain(_) => f.write_str("Function::Plain"),
+            Self::Process(p) => write!(f, "Function::Process({:?})", p.kind()),
         }
     }
 }
@@ -65,6 +69,7 @@ impl Function {
         match self {
             Self::Durable(_) => TargetKind::Durable,
             Self::Plain(_) => TargetKind::Plain,
+            Self::Process(p) => p.kind().target(),
         }
     }
 }
@@ -142,6 +147,25 @@ impl Registry {
             .read()
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Kills the sandboxes of every process-hosted function.
+    pub(crate) async fn shutdown_processes(&self) {
+        let processes: Vec<crate::process::ProcessFn> = self
+            .map
+            .read()
+            .map(|m| {
+                m.values()
+                    .filter_map(|f| match f {
+                        Function::Process(p) => Some(p.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for p in processes {
+            p.shutdown().await;
+        }
     }
 
     pub(crate) fn resolve(&self, reference: &str) -> Option<(String, TargetKind)> {

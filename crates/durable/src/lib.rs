@@ -29,6 +29,7 @@ mod http;
 mod inspect;
 #[doc(hidden)]
 pub mod model;
+pub mod process;
 mod retention;
 mod runner;
 mod scheduler;
@@ -47,6 +48,7 @@ pub use functions::{durable_fn, function_name_of, plain_fn, DurableFn, FunctionE
 pub use http::MAX_BODY_BYTES;
 pub use inspect::{OperationsPage, MAX_OPERATIONS_PAGE};
 pub use model::{ErrorObject, ExecStatus};
+pub use process::{LogLine, ProcessFn, ProcessKind, ProcessSpec, Stream};
 pub use retention::DEFAULT_RETENTION;
 pub use service::{Config, DurableService, StartOptions};
 pub use skipping_clock::{SkippingClock, Watcher};

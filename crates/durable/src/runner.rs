@@ -1,5 +1,5 @@
-//! Executes the core's side effects: handler invocations (in-process, panic-safe, with a
-//! timeout) and chained-invoke dispatch. No lock or transaction is held while a handler runs.
+//! Executes the core's side effects: handler invocations (in-process, panic-safe, or in a
+//! process-hosted function's sandbox; with a timeout) and chained-invoke dispatch. No lock or transaction is held while a handler runs.
 
 use aws_durable_execution_sdk as durable;
 use serde_json::{json, Value};
@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use crate::core::{Action, ChainedOutcome, Command, InvocationOutcome, TargetKind};
 use crate::functions::{Function, FunctionError};
 use crate::model::{ErrorObject, ExecStatus, OpStatus};
+use crate::process::{Failure, ProcessKind};
 use crate::service::{DurableService, StartOptions};
 
 fn panic_message(e: tokio::task::JoinError) -> String {
@@ -19,6 +20,39 @@ fn panic_message(e: tokio::task::JoinError) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "handler panicked".into())
+}
+
+/// A durable handler's own error, whether the in-process wrapper returned it or a runtime posted
+/// it to `/invocation/{id}/error`: the one mapping both hostings use.
+fn handler_failed(message: String) -> InvocationOutcome {
+    InvocationOutcome::Failed(ErrorObject::new("Runtime.InvocationError", message))
+}
+
+/// A durable handler's response, as JSON.
+fn durable_response(v: Result<Value, serde_json::Error>) -> InvocationOutcome {
+    match v {
+        Ok(v) => InvocationOutcome::Response(v),
+        Err(e) => {
+            InvocationOutcome::Failed(ErrorObject::new("Runtime.InvalidResponse", e.to_string()))
+        }
+    }
+}
+
+/// An invocation that overran its timeout.
+fn timed_out(timeout: std::time::Duration) -> ErrorObject {
+    ErrorObject::new(
+        "Sandbox.Timedout",
+        format!("Function timed out after {} seconds", timeout.as_secs_f64()),
+    )
+}
+
+/// A plain function that overran its timeout.
+fn plain_timed_out(timeout: std::time::Duration) -> FunctionError {
+    let e = timed_out(timeout);
+    FunctionError::new(
+        e.error_type.unwrap_or_default(),
+        e.error_message.unwrap_or_default(),
+    )
 }
 
 impl DurableService {
@@ -125,53 +159,68 @@ impl DurableService {
             .nth(1)
             .and_then(|rest| rest.split(':').next())
             .unwrap_or_default();
-        let Some((name, Function::Durable(f))) = self.functions().get(function_name) else {
+        let timeout = self.config().invocation_timeout;
+        let deadline = u64::try_from(self.clock().now_ms()).unwrap_or(0)
+            + u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX / 2);
+        match self.functions().get(function_name) {
+            Some((name, Function::Durable(f))) => {
+                let payload: durable::InvocationPayload = match serde_json::from_value(envelope) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return InvocationOutcome::Failed(ErrorObject::new(
+                            "Runtime.InvalidEnvelope",
+                            e.to_string(),
+                        ))
+                    }
+                };
+                let mut ctx = lambda_runtime::Context::default();
+                ctx.request_id = invocation_id.to_owned();
+                ctx.invoked_function_arn = self.function_arn(&name);
+                ctx.deadline = deadline;
+                let mut task = tokio::spawn(f(lambda_runtime::LambdaEvent::new(payload, ctx)));
+                match tokio::time::timeout(timeout, &mut task).await {
+                    Ok(Ok(Ok(response))) => durable_response(serde_json::to_value(response)),
+                    Ok(Ok(Err(e))) => handler_failed(e.to_string()),
+                    Ok(Err(join)) => InvocationOutcome::Failed(ErrorObject::new(
+                        "Runtime.HandlerPanic",
+                        panic_message(join),
+                    )),
+                    Err(_) => {
+                        task.abort();
+                        InvocationOutcome::Failed(timed_out(timeout))
+                    }
+                }
+            }
+            Some((_, Function::Process(p))) if p.kind() == ProcessKind::Durable => {
+                let event = match serde_json::to_vec(&envelope) {
+                    Ok(b) => bytes::Bytes::from(b),
+                    Err(e) => {
+                        return InvocationOutcome::Failed(ErrorObject::new(
+                            "Runtime.InvalidEnvelope",
+                            e.to_string(),
+                        ))
+                    }
+                };
+                match p.invoke(invocation_id, event, deadline, timeout).await {
+                    Ok(body) => durable_response(serde_json::from_slice(&body)),
+                    Err(Failure::Handler { error_message, .. }) => handler_failed(error_message),
+                    Err(Failure::Exit {
+                        error_type,
+                        message,
+                    })
+                    | Err(Failure::Invalid {
+                        error_type,
+                        message,
+                    }) => InvocationOutcome::Failed(ErrorObject::new(error_type, message)),
+                    Err(Failure::Timeout) => InvocationOutcome::Failed(timed_out(timeout)),
+                }
+            }
             // Not registered (e.g. after a restart without it): fail the execution at once.
-            return InvocationOutcome::Response(json!({
+            _ => InvocationOutcome::Response(json!({
                 "Status": "FAILED",
                 "Error": { "ErrorType": "ResourceNotFoundException",
                            "ErrorMessage": format!("Function not found: {function_name}") }
-            }));
-        };
-        let payload: durable::InvocationPayload = match serde_json::from_value(envelope) {
-            Ok(p) => p,
-            Err(e) => {
-                return InvocationOutcome::Failed(ErrorObject::new(
-                    "Runtime.InvalidEnvelope",
-                    e.to_string(),
-                ))
-            }
-        };
-        let timeout = self.config().invocation_timeout;
-        let mut ctx = lambda_runtime::Context::default();
-        ctx.request_id = invocation_id.to_owned();
-        ctx.invoked_function_arn = self.function_arn(&name);
-        ctx.deadline = u64::try_from(self.clock().now_ms()).unwrap_or(0)
-            + u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX / 2);
-        let mut task = tokio::spawn(f(lambda_runtime::LambdaEvent::new(payload, ctx)));
-        match tokio::time::timeout(timeout, &mut task).await {
-            Ok(Ok(Ok(response))) => match serde_json::to_value(response) {
-                Ok(v) => InvocationOutcome::Response(v),
-                Err(e) => InvocationOutcome::Failed(ErrorObject::new(
-                    "Runtime.InvalidResponse",
-                    e.to_string(),
-                )),
-            },
-            Ok(Ok(Err(e))) => InvocationOutcome::Failed(ErrorObject::new(
-                "Runtime.InvocationError",
-                e.to_string(),
-            )),
-            Ok(Err(join)) => InvocationOutcome::Failed(ErrorObject::new(
-                "Runtime.HandlerPanic",
-                panic_message(join),
-            )),
-            Err(_) => {
-                task.abort();
-                InvocationOutcome::Failed(ErrorObject::new(
-                    "Sandbox.Timedout",
-                    format!("Function timed out after {} seconds", timeout.as_secs_f64()),
-                ))
-            }
+            })),
         }
     }
 
@@ -308,27 +357,50 @@ impl DurableService {
         function: &str,
         event: Value,
     ) -> Result<Value, FunctionError> {
-        let Some((_, Function::Plain(f))) = self.functions().get(function) else {
-            return Err(FunctionError::new(
+        let timeout = self.config().invocation_timeout;
+        match self.functions().get(function) {
+            Some((_, Function::Plain(f))) => {
+                let mut task = tokio::spawn(f(event));
+                match tokio::time::timeout(timeout, &mut task).await {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(join)) => Err(FunctionError::new(
+                        "Runtime.HandlerPanic",
+                        panic_message(join),
+                    )),
+                    Err(_) => {
+                        task.abort();
+                        Err(plain_timed_out(timeout))
+                    }
+                }
+            }
+            Some((_, Function::Process(p))) if p.kind() == ProcessKind::Plain => {
+                let body = bytes::Bytes::from(event.to_string());
+                let request_id = uuid::Uuid::new_v4().to_string();
+                let deadline = u64::try_from(self.clock().now_ms()).unwrap_or(0)
+                    + u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX / 2);
+                match p.invoke(&request_id, body, deadline, timeout).await {
+                    Ok(body) => Ok(serde_json::from_slice(&body).unwrap_or_else(|_| {
+                        Value::String(String::from_utf8_lossy(&body).into_owned())
+                    })),
+                    Err(Failure::Handler {
+                        error_type,
+                        error_message,
+                    }) => Err(FunctionError::new(error_type, error_message)),
+                    Err(Failure::Exit {
+                        error_type,
+                        message,
+                    })
+                    | Err(Failure::Invalid {
+                        error_type,
+                        message,
+                    }) => Err(FunctionError::new(error_type, message)),
+                    Err(Failure::Timeout) => Err(plain_timed_out(timeout)),
+                }
+            }
+            _ => Err(FunctionError::new(
                 "ResourceNotFoundException",
                 format!("Function not found: {function}"),
-            ));
-        };
-        let timeout = self.config().invocation_timeout;
-        let mut task = tokio::spawn(f(event));
-        match tokio::time::timeout(timeout, &mut task).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(join)) => Err(FunctionError::new(
-                "Runtime.HandlerPanic",
-                panic_message(join),
             )),
-            Err(_) => {
-                task.abort();
-                Err(FunctionError::new(
-                    "Sandbox.Timedout",
-                    format!("Function timed out after {} seconds", timeout.as_secs_f64()),
-                ))
-            }
         }
     }
 }

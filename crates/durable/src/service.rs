@@ -229,7 +229,7 @@ impl DurableService {
         let inner = &self.inner;
         // From the start time (which sets the deadline) until the first invocation is running.
         let _busy = inner.clock.busy();
-        let Some((name, Function::Durable(_))) = inner.functions.get(function) else {
+        let Some((name, core::TargetKind::Durable)) = inner.functions.resolve(function) else {
             return Err(ApiError::not_found(format!(
                 "Function not found: {} (or it is not a durable function)",
                 self.function_arn(function)
@@ -374,6 +374,7 @@ impl DurableService {
             }
         };
         let _ = tokio::time::timeout(grace, drained).await;
+        self.inner.functions.shutdown_processes().await;
     }
 
     /// Checkpoints accepted since the service started.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use durapipe_conformance::report::{self, Status};
+use durapipe_conformance::stack::Hosting;
 use durapipe_conformance::suite::{self, Options};
 
 #[derive(Debug, Parser)]
@@ -35,6 +36,10 @@ struct Args {
     /// Print every error of a failed requirement (default: the first three).
     #[arg(long, short)]
     verbose: bool,
+    /// Run the handlers in the harness's own process instead of as `conformance-handler`
+    /// processes (crashes become panics; `ExpectedLogs` cannot be checked).
+    #[arg(long)]
+    in_process: bool,
     /// Rewrite the expected-pass list with the requirements that passed in this run.
     #[arg(long)]
     update_expected: bool,
@@ -69,32 +74,30 @@ async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         only: args.only.clone(),
         jobs: usize::from(args.jobs),
         limit: Duration::from_secs(args.limit),
+        hosting: if args.in_process {
+            Hosting::InProcess
+        } else {
+            Hosting::process()?
+        },
     };
     let started = Instant::now();
     let verbose = args.verbose;
-    let results = suite::run(&options, |r| {
-        let logs = if r.logs_unchecked {
-            " [ExpectedLogs not checked]"
-        } else {
-            ""
-        };
-        match &r.status {
-            Status::Passed => println!(
-                "PASS {} ({:.1} s wall, {} s skipped){logs}",
-                r.id,
-                r.wall.as_secs_f64(),
-                r.skipped.as_secs()
-            ),
-            Status::NotApplicable(reason) => println!("N/A  {}: {reason}", r.id),
-            Status::Failed => {
-                println!("FAIL {} ({:.1} s wall)", r.id, r.wall.as_secs_f64());
-                let shown = if verbose { r.errors.len() } else { 3 };
-                for e in r.errors.iter().take(shown) {
-                    println!("       {e}");
-                }
-                if r.errors.len() > shown {
-                    println!("       ... {} more", r.errors.len() - shown);
-                }
+    let results = suite::run(&options, |r| match &r.status {
+        Status::Passed => println!(
+            "PASS {} ({:.1} s wall, {} s skipped)",
+            r.id,
+            r.wall.as_secs_f64(),
+            r.skipped.as_secs()
+        ),
+        Status::NotApplicable(reason) => println!("N/A  {}: {reason}", r.id),
+        Status::Failed => {
+            println!("FAIL {} ({:.1} s wall)", r.id, r.wall.as_secs_f64());
+            let shown = if verbose { r.errors.len() } else { 3 };
+            for e in r.errors.iter().take(shown) {
+                println!("       {e}");
+            }
+            if r.errors.len() > shown {
+                println!("       ... {} more", r.errors.len() - shown);
             }
         }
     })

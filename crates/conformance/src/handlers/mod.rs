@@ -11,6 +11,7 @@
 //! `lambda_client`, `checkpoint_delay` and `checkpoint_batching`, so those requirements cannot
 //! be expressed on this SDK.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_durable_execution_sdk as durable;
@@ -91,12 +92,27 @@ fn message_of(e: &durable::OperationError) -> String {
         .map_or_else(|| e.to_string(), str::to_owned)
 }
 
+/// Whether [`crash`] ends the process (the `conformance-handler` bootstrap) or panics (in-process
+/// hosting, where exiting would end the harness).
+static CRASH_EXITS: AtomicBool = AtomicBool::new(false);
+
+/// Makes a handler's crash exit the process with status 1, as a crashing Lambda runtime does: the
+/// service sees the runtime exit (`Runtime.ExitError`). For the `conformance-handler` bootstrap.
+pub fn crash_exits_the_process() {
+    CRASH_EXITS.store(true, Ordering::SeqCst);
+}
+
 /// Ends the invocation abruptly, as a crash of the function would: the operation in flight
-/// never reports an outcome.
+/// never reports an outcome. Hosted as a process, the process exits (status 1); in-process, the
+/// handler panics (`Runtime.HandlerPanic`), the nearest an in-process handler gets to a crash.
 #[expect(
     clippy::panic,
     reason = "the requirement is a crash of the function mid-operation"
 )]
 fn crash(what: &str) -> ! {
+    if CRASH_EXITS.load(Ordering::SeqCst) {
+        eprintln!("crashing: {what}");
+        std::process::exit(1)
+    }
     panic!("{what}")
 }

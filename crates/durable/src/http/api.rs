@@ -5,9 +5,9 @@ use axum::http::{HeaderValue, Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::{functions, json_response, Request};
-use crate::core::Command;
+use crate::core::{Command, TargetKind};
 use crate::error::ApiError;
-use crate::functions::{function_name_of, Function};
+use crate::functions::function_name_of;
 use crate::model::{ErrorObject, ExecStatus, OperationUpdate, TimeFormat};
 use crate::service::{DurableService, StartOptions};
 use crate::state::decode_callback_id;
@@ -376,8 +376,8 @@ pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Respons
             }
         }
     };
-    match function {
-        Function::Durable(_) => {
+    match function.kind() {
+        TargetKind::Durable => {
             let options = StartOptions {
                 name: req
                     .header("x-amz-durable-execution-name")
@@ -403,7 +403,7 @@ pub(super) async fn invoke(svc: &DurableService, req: Request) -> Result<Respons
             );
             Ok(resp)
         }
-        Function::Plain(_) => {
+        TargetKind::Plain => {
             let event: Value = serde_json::from_str(&input).unwrap_or(Value::Null);
             if event_mode {
                 let svc2 = svc.clone();

@@ -75,7 +75,7 @@ fn configuration(svc: &DurableService, name: &str, function: &Function) -> Value
         "PackageType": "Zip",
         "Architectures": ["x86_64"],
     });
-    if matches!(function, Function::Durable(_)) {
+    if function.kind() == crate::core::TargetKind::Durable {
         v["DurableConfig"] = json!({
             "ExecutionTimeout": config.execution_timeout.as_secs(),
             "RetentionPeriodInDays": config.retention.as_secs().div_ceil(86_400),
