@@ -279,7 +279,20 @@ impl DurableService {
             tenant_id: options.tenant_id,
             parent,
         };
-        let mut state = core::new_execution(params, inner.clock.now_ms());
+        let now_ms = inner.clock.now_ms();
+        let mut state = core::new_execution(params, now_ms);
+        // The first invocation is claimed before the insert, so the new row and its claim are
+        // one write; it starts once that write is committed.
+        let first = {
+            let resolve = |r: &str| inner.functions.resolve(r);
+            let env = Env {
+                now_ms,
+                nonce: uuid::Uuid::new_v4().simple().to_string(),
+                limits: &inner.config.limits,
+                resolve: &resolve,
+            };
+            core::apply(&mut state, Command::Kick, &env)?
+        };
         let p = Persist::take(&mut state, true)?;
         let inserted = inner
             .db
@@ -288,8 +301,13 @@ impl DurableService {
         match inserted {
             Inserted::Existing(existing) => Ok((existing, false)),
             Inserted::New => {
+                inner
+                    .timers
+                    .arm(&arn, core::next_due(&state), || inner.clock.busy());
                 inner.slots.seed(&arn, state);
-                self.command(&arn, Command::Kick).await?;
+                for action in first {
+                    self.execute(&arn, action);
+                }
                 Ok((arn, true))
             }
         }
