@@ -116,7 +116,7 @@ pub(crate) fn spawn(
                 }
                 run_group(&conn, std::mem::take(&mut group), &counters);
                 commits += 1;
-                if commits % CHECKPOINT_EVERY == 0 {
+                if commits.is_multiple_of(CHECKPOINT_EVERY) {
                     // A full channel means the checkpointer has been told already.
                     let _ = checkpoint_due.try_send(());
                 }
