@@ -9,19 +9,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use common::raw_post;
+use common::{create_queue, raw_post, send_body};
 use serde_json::json;
-
-async fn create(client: &aws_sdk_sqs::Client, name: &str) -> String {
-    client
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap()
-}
 
 async fn arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
     client
@@ -34,6 +23,17 @@ async fn arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
         .attributes
         .unwrap()[&QueueAttributeName::QueueArn]
         .clone()
+}
+
+/// The tags of the queue at `url` (`None` when the reply leaves the member out).
+async fn tags(client: &aws_sdk_sqs::Client, url: &str) -> Option<HashMap<String, String>> {
+    client
+        .list_queue_tags()
+        .queue_url(url)
+        .send()
+        .await
+        .unwrap()
+        .tags
 }
 
 fn error_code<E: aws_sdk_sqs::error::ProvideErrorMetadata>(e: &E) -> String {
@@ -54,17 +54,11 @@ async fn tags_are_set_listed_and_removed() {
         .unwrap()
         .queue_url
         .unwrap();
-    let tags = client
-        .list_queue_tags()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
     let want: HashMap<String, String> = [("team", "data"), ("env", "dev")]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    assert_eq!(tags.tags.unwrap(), want);
+    assert_eq!(tags(&client, &url).await.unwrap(), want);
     client
         .tag_queue()
         .queue_url(&url)
@@ -80,13 +74,7 @@ async fn tags_are_set_listed_and_removed() {
         .send()
         .await
         .unwrap();
-    let tags = client
-        .list_queue_tags()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tags.tags.unwrap()["env"], "prod");
+    assert_eq!(tags(&client, &url).await.unwrap()["env"], "prod");
     client
         .untag_queue()
         .queue_url(&url)
@@ -94,13 +82,10 @@ async fn tags_are_set_listed_and_removed() {
         .send()
         .await
         .unwrap();
-    let tags = client
-        .list_queue_tags()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
-    assert!(tags.tags.is_none(), "no tags: the member is left out");
+    assert!(
+        tags(&client, &url).await.is_none(),
+        "no tags: the member is left out"
+    );
     let err = client
         .tag_queue()
         .queue_url(&url)
@@ -114,13 +99,10 @@ async fn tags_are_set_listed_and_removed() {
         too_many = too_many.tags(format!("k{i}"), "v");
     }
     assert!(too_many.send().await.is_err(), "51 tags are refused");
-    let none = client
-        .list_queue_tags()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
-    assert!(none.tags.is_none(), "a refused TagQueue adds nothing");
+    assert!(
+        tags(&client, &url).await.is_none(),
+        "a refused TagQueue adds nothing"
+    );
     let err = client
         .list_queue_tags()
         .queue_url(format!("{}/000000000000/nope", stack.endpoint))
@@ -138,9 +120,9 @@ async fn list_queues_pages_with_max_results() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
     for i in 0..7 {
-        create(&client, &format!("q-{i}")).await;
+        create_queue(&client, &format!("q-{i}")).await;
     }
-    create(&client, "other").await;
+    create_queue(&client, "other").await;
     let mut seen = Vec::new();
     let mut token = None;
     let mut pages = 0;
@@ -204,7 +186,7 @@ async fn list_queues_pages_with_max_results() {
 async fn an_empty_receive_has_no_messages_member() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let url = create(&client, "empty").await;
+    let url = create_queue(&client, "empty").await;
     let body = json!({ "QueueUrl": url }).to_string();
     let r = raw_post(
         stack.addr,
@@ -214,13 +196,7 @@ async fn an_empty_receive_has_no_messages_member() {
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json(), json!({}));
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
+    send_body(&client, &url, "x").await;
     let r = raw_post(
         stack.addr,
         Some("AmazonSQS.ReceiveMessage"),
@@ -234,7 +210,7 @@ async fn an_empty_receive_has_no_messages_member() {
 async fn message_groups_are_kept_on_standard_queues() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let url = create(&client, "fair").await;
+    let url = create_queue(&client, "fair").await;
     client
         .send_message()
         .queue_url(&url)
@@ -348,11 +324,11 @@ async fn wait_task_done(
 async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let dlq = create(&client, "dlq").await;
+    let dlq = create_queue(&client, "dlq").await;
     let dlq_arn = arn(&client, &dlq).await;
     let a = with_dlq(&client, "a", &dlq_arn).await;
     let b = with_dlq(&client, "b", &dlq_arn).await;
-    create(&client, "unrelated").await;
+    create_queue(&client, "unrelated").await;
     let sources = client
         .list_dead_letter_source_queues()
         .queue_url(&dlq)
@@ -372,13 +348,7 @@ async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
 
     for (url, n) in [(&a, 3), (&b, 2)] {
         for i in 0..n {
-            client
-                .send_message()
-                .queue_url(url)
-                .message_body(format!("m{i}"))
-                .send()
-                .await
-                .unwrap();
+            send_body(&client, url, format!("m{i}")).await;
         }
         dead_letter_all(&client, url).await;
     }
@@ -451,19 +421,13 @@ async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
 async fn a_rated_move_task_can_be_cancelled() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let dlq = create(&client, "slow-dlq").await;
+    let dlq = create_queue(&client, "slow-dlq").await;
     let dlq_arn = arn(&client, &dlq).await;
     let main = with_dlq(&client, "slow", &dlq_arn).await;
-    let target = create(&client, "target").await;
+    let target = create_queue(&client, "target").await;
     let target_arn = arn(&client, &target).await;
     for i in 0..6 {
-        client
-            .send_message()
-            .queue_url(&dlq)
-            .message_body(format!("parked {i}"))
-            .send()
-            .await
-            .unwrap();
+        send_body(&client, &dlq, format!("parked {i}")).await;
     }
     let handle = client
         .start_message_move_task()
@@ -542,19 +506,13 @@ async fn the_query_protocol_is_refused_with_the_sdks_to_use() {
 async fn a_task_running_when_the_stack_stops_is_failed_at_the_next_open() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let dlq = create(&client, "restart-dlq").await;
+    let dlq = create_queue(&client, "restart-dlq").await;
     let dlq_arn = arn(&client, &dlq).await;
     with_dlq(&client, "restart", &dlq_arn).await;
-    let target = create(&client, "restart-target").await;
+    let target = create_queue(&client, "restart-target").await;
     let target_arn = arn(&client, &target).await;
     for i in 0..5 {
-        client
-            .send_message()
-            .queue_url(&dlq)
-            .message_body(format!("m{i}"))
-            .send()
-            .await
-            .unwrap();
+        send_body(&client, &dlq, format!("m{i}")).await;
     }
     client
         .start_message_move_task()

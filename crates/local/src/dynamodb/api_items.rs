@@ -42,10 +42,7 @@ pub(super) async fn dispatch(
 async fn update_item(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
     let table = required(r.table_name.take(), "tableName")?;
     let key = required(r.key.take(), "key")?;
-    let mut ph = Placeholders::new(
-        r.expression_attribute_names.take(),
-        r.expression_attribute_values.take(),
-    )?;
+    let mut ph = r.placeholders()?;
     let any = r.update_expression.is_some() || r.condition_expression.is_some();
     let update = r
         .update_expression
@@ -154,17 +151,9 @@ async fn query(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
         )
     })?;
     let limit = limit_of(r.limit)?;
-    let mut ph = Placeholders::new(
-        r.expression_attribute_names.take(),
-        r.expression_attribute_values.take(),
-    )?;
+    let mut ph = r.placeholders()?;
     let key_condition = Condition::parse(&expression, &mut ph, "KeyConditionExpression")?;
-    let filter = condition(r.filter_expression.take(), &mut ph, "FilterExpression")?;
-    let projection = projection(
-        r.projection_expression.take(),
-        r.attributes_to_get.take(),
-        &mut ph,
-    )?;
+    let (filter, projection) = r.filter_and_projection(&mut ph)?;
     ph.check_all_used(true)?;
     let count_only = count_only(r.select.as_deref(), projection.as_ref())?;
     let definition = tables.describe(&table).await?.definition;

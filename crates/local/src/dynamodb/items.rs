@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::errors::{CancellationReason, DdbError};
 use super::expr::Condition;
 use super::store::{
-    definition_of, delete_item, key_attributes, key_of, read_item, write_item, ScanPage,
-    TableDefinition, Tables, SCAN_PAGE_BYTES,
+    definition_of, delete_item, key_of, read_item, write_item, Pager, ScanPage, TableDefinition,
+    Tables,
 };
 use super::update::Update;
 use super::value::{self, Item};
@@ -249,32 +249,14 @@ impl Tables {
                     };
                     rows.drain(..skip);
                 }
-                let limit = options.limit.unwrap_or(usize::MAX);
-                let mut scanned = Vec::new();
-                let mut bytes = 0usize;
-                let mut more = false;
+                let mut page = Pager::new(options.limit);
                 for (item, size) in rows {
-                    if scanned.len() >= limit || bytes >= SCAN_PAGE_BYTES {
-                        more = true;
+                    if page.full() {
                         break;
                     }
-                    bytes = bytes.saturating_add(size);
-                    scanned.push(item);
+                    page.push(Some(item), size);
                 }
-                let last_evaluated_key = scanned
-                    .last()
-                    .filter(|_| more)
-                    .map(|last| key_attributes(&definition, last));
-                let scanned_count = scanned.len();
-                let items = scanned
-                    .into_iter()
-                    .filter(|i| options.filter.as_ref().is_none_or(|f| f.matches(Some(i))))
-                    .collect();
-                Ok(ScanPage {
-                    items,
-                    scanned_count,
-                    last_evaluated_key,
-                })
+                Ok(page.finish(&definition, options.filter.as_ref()))
             })
             .await
     }
