@@ -15,19 +15,9 @@ use moto_server::Moto;
 async fn generated_operations_agree_with_moto() {
     let stack = common::stack().await;
     let moto = Moto::start(common::venv_python().with_file_name("moto_server"));
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/support/dynamodb_differential.py"
-    );
     for seed in [1, 2, 3] {
-        let out = tokio::process::Command::new(common::venv_python())
-            .args([
-                script,
-                &stack.endpoint,
-                &moto.endpoint,
-                &seed.to_string(),
-                "150",
-            ])
+        let out = common::support_script("dynamodb_differential.py")
+            .args([&stack.endpoint, &moto.endpoint, &seed.to_string(), "150"])
             .output()
             .await
             .unwrap();

@@ -109,6 +109,14 @@ impl Request {
         )
     }
 
+    /// A write's `ConditionExpression`, taken and parsed with `ph`.
+    pub(super) fn condition(
+        &mut self,
+        ph: &mut Placeholders,
+    ) -> Result<Option<Condition>, DdbError> {
+        condition(self.condition_expression.take(), ph, "ConditionExpression")
+    }
+
     /// A read's `FilterExpression` and its projection (`ProjectionExpression` or
     /// `AttributesToGet`), taken and parsed with `ph`.
     pub(super) fn filter_and_projection(
@@ -363,11 +371,7 @@ async fn put_or_delete(tables: &Tables, operation: &str, mut r: Request) -> Resu
     let table = required(r.table_name.take(), "tableName")?;
     let mut ph = r.placeholders()?;
     let any = r.condition_expression.is_some();
-    let condition = condition(
-        r.condition_expression.take(),
-        &mut ph,
-        "ConditionExpression",
-    )?;
+    let condition = r.condition(&mut ph)?;
     ph.check_all_used(any)?;
     let return_old = return_old(r.return_values.as_deref())?;
     let old = if operation == "PutItem" {

@@ -49,11 +49,7 @@ async fn update_item(tables: &Tables, mut r: Request) -> Result<Value, Failure> 
         .take()
         .map(|e| Update::parse(&e, &mut ph))
         .transpose()?;
-    let condition = condition(
-        r.condition_expression.take(),
-        &mut ph,
-        "ConditionExpression",
-    )?;
+    let condition = r.condition(&mut ph)?;
     ph.check_all_used(any)?;
     let return_values = r.return_values.as_deref().unwrap_or("NONE");
     if !["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"].contains(&return_values) {

@@ -21,27 +21,27 @@ use super::value::{self, Item};
 pub enum WriteOp {
     /// Put an item.
     Put {
-        /// The table.
+        /// The table's name.
         table: String,
-        /// The item.
+        /// The whole item to store.
         item: Item,
         /// Condition on the current item.
         condition: Option<Condition>,
     },
     /// Delete the item with a key.
     Delete {
-        /// The table.
+        /// The table's name.
         table: String,
-        /// The key.
+        /// The item's key attributes.
         key: Item,
         /// Condition on the current item.
         condition: Option<Condition>,
     },
     /// Update (or create) the item with a key.
     Update {
-        /// The table.
+        /// The table's name.
         table: String,
-        /// The key.
+        /// The item's key attributes.
         key: Item,
         /// The update, if any.
         update: Option<Update>,
@@ -50,11 +50,11 @@ pub enum WriteOp {
     },
     /// Only check a condition on the item with a key.
     Check {
-        /// The table.
+        /// The table's name.
         table: String,
-        /// The key.
+        /// The item's key attributes.
         key: Item,
-        /// The condition.
+        /// The condition that must hold (else the transaction is cancelled).
         condition: Condition,
     },
 }

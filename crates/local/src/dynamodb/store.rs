@@ -98,7 +98,7 @@ impl TableDefinition {
 /// A table's definition and statistics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableDescription {
-    /// The definition.
+    /// Its name, key schema and billing mode.
     pub definition: TableDefinition,
     /// When it was created (ms since the epoch).
     pub created_ms: i64,

@@ -124,7 +124,7 @@ pub struct ReceivedMessage {
     pub message_id: String,
     /// The handle of this receive (a new one each time).
     pub receipt_handle: String,
-    /// The body.
+    /// The body, as sent.
     pub body: String,
     /// Hex MD5 of the body.
     pub md5_of_body: String,
@@ -151,7 +151,7 @@ pub struct ReceivedMessage {
 pub struct StoredMessage {
     /// The message id.
     pub message_id: String,
-    /// The body.
+    /// The body, as sent.
     pub body: String,
     /// When it was sent (ms since the epoch).
     pub sent_timestamp_ms: i64,

@@ -195,6 +195,16 @@ pub fn venv_python() -> PathBuf {
     python
 }
 
+/// The venv's Python running `tests/support/<script>` (arguments follow).
+pub fn support_script(script: &str) -> tokio::process::Command {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(script);
+    let mut command = tokio::process::Command::new(venv_python());
+    command.arg(path);
+    command
+}
+
 /// A whole local stack (`durapipe_local::stack`) on 127.0.0.1:0 over a temp data dir: no
 /// batching window, normal durability; `configure` changes the rest. The dir lives as long
 /// as the returned guard.
