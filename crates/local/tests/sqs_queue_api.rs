@@ -417,28 +417,69 @@ async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
     );
 }
 
+/// Dead letters waiting for a move task: a dead-letter queue, its source queue and a target
+/// queue (URLs and ARNs).
+struct Parked {
+    dlq: String,
+    dlq_arn: String,
+    source: String,
+    target: String,
+    target_arn: String,
+}
+
+impl Parked {
+    /// Creates the queues `[dlq, source, target]` of `names` and sends `n` messages
+    /// (`"{body}{i}"`) to the dead-letter queue.
+    async fn new(client: &aws_sdk_sqs::Client, names: [&str; 3], n: usize, body: &str) -> Self {
+        let [dlq_name, source_name, target_name] = names;
+        let dlq = create_queue(client, dlq_name).await;
+        let dlq_arn = arn(client, &dlq).await;
+        let source = with_dlq(client, source_name, &dlq_arn).await;
+        let target = create_queue(client, target_name).await;
+        let target_arn = arn(client, &target).await;
+        for i in 0..n {
+            send_body(client, &dlq, format!("{body}{i}")).await;
+        }
+        Self {
+            dlq,
+            dlq_arn,
+            source,
+            target,
+            target_arn,
+        }
+    }
+
+    /// Starts a move task from the dead-letter queue to the target at `rate` messages a
+    /// second.
+    async fn start_move(
+        &self,
+        client: &aws_sdk_sqs::Client,
+        rate: i32,
+    ) -> aws_sdk_sqs::operation::start_message_move_task::StartMessageMoveTaskOutput {
+        client
+            .start_message_move_task()
+            .source_arn(&self.dlq_arn)
+            .destination_arn(&self.target_arn)
+            .max_number_of_messages_per_second(rate)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 #[tokio::test]
 async fn a_rated_move_task_can_be_cancelled() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let dlq = create_queue(&client, "slow-dlq").await;
-    let dlq_arn = arn(&client, &dlq).await;
-    let main = with_dlq(&client, "slow", &dlq_arn).await;
-    let target = create_queue(&client, "target").await;
-    let target_arn = arn(&client, &target).await;
-    for i in 0..6 {
-        send_body(&client, &dlq, format!("parked {i}")).await;
-    }
-    let handle = client
-        .start_message_move_task()
-        .source_arn(&dlq_arn)
-        .destination_arn(&target_arn)
-        .max_number_of_messages_per_second(2)
-        .send()
-        .await
-        .unwrap()
-        .task_handle
-        .unwrap();
+    let parked = Parked::new(&client, ["slow-dlq", "slow", "target"], 6, "parked ").await;
+    let handle = parked.start_move(&client, 2).await.task_handle.unwrap();
+    let Parked {
+        dlq,
+        dlq_arn,
+        source: main,
+        target,
+        target_arn,
+    } = parked;
     // One round (2 messages) a second: after the first round the task is still running.
     let deadline = Instant::now() + Duration::from_secs(5);
     let running = loop {
@@ -506,22 +547,20 @@ async fn the_query_protocol_is_refused_with_the_sdks_to_use() {
 async fn a_task_running_when_the_stack_stops_is_failed_at_the_next_open() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let dlq = create_queue(&client, "restart-dlq").await;
-    let dlq_arn = arn(&client, &dlq).await;
-    with_dlq(&client, "restart", &dlq_arn).await;
-    let target = create_queue(&client, "restart-target").await;
-    let target_arn = arn(&client, &target).await;
-    for i in 0..5 {
-        send_body(&client, &dlq, format!("m{i}")).await;
-    }
-    client
-        .start_message_move_task()
-        .source_arn(&dlq_arn)
-        .destination_arn(&target_arn)
-        .max_number_of_messages_per_second(1)
-        .send()
-        .await
-        .unwrap();
+    let parked = Parked::new(
+        &client,
+        ["restart-dlq", "restart", "restart-target"],
+        5,
+        "m",
+    )
+    .await;
+    parked.start_move(&client, 1).await;
+    let Parked {
+        dlq,
+        dlq_arn,
+        target,
+        ..
+    } = parked;
     // Opening the store again is what a restart does.
     durapipe_local::sqs::Queues::open(
         stack.db.clone(),
