@@ -23,6 +23,24 @@ pub(super) trait OneAtATime<O>: Sized {
     ) -> impl Future<Output = Result<BatchResult<O>, OperationError>> + Send;
 }
 
+/// [`OneAtATime::one_at_a_time`] through the builder's own `name`, `max_concurrency`,
+/// `completion` and `await_batch`, which the map and parallel builders both have (the SDK has
+/// no trait for them).
+macro_rules! one_at_a_time_through_the_builder {
+    () => {
+        fn one_at_a_time(
+            self,
+            op: &'static str,
+            config: CompletionConfig,
+        ) -> impl Future<Output = Result<BatchResult<O>, OperationError>> + Send {
+            self.name(op)
+                .max_concurrency(1)
+                .completion(config)
+                .await_batch()
+        }
+    };
+}
+
 impl<I, O, F, Fut> OneAtATime<O> for MapBuilder<I, O, F, Fut>
 where
     I: Send + 'static,
@@ -30,32 +48,14 @@ where
     F: Fn(durable::DurableContext, I, usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O, durable::BoxError>> + Send + 'static,
 {
-    fn one_at_a_time(
-        self,
-        op: &'static str,
-        config: CompletionConfig,
-    ) -> impl Future<Output = Result<BatchResult<O>, OperationError>> + Send {
-        self.name(op)
-            .max_concurrency(1)
-            .completion(config)
-            .await_batch()
-    }
+    one_at_a_time_through_the_builder!();
 }
 
 impl<O> OneAtATime<O> for ParallelBuilder<O>
 where
     O: Send + 'static + serde::Serialize + serde::de::DeserializeOwned,
 {
-    fn one_at_a_time(
-        self,
-        op: &'static str,
-        config: CompletionConfig,
-    ) -> impl Future<Output = Result<BatchResult<O>, OperationError>> + Send {
-        self.name(op)
-            .max_concurrency(1)
-            .completion(config)
-            .await_batch()
-    }
+    one_at_a_time_through_the_builder!();
 }
 
 /// Registers a batch requirement's handler: `build` makes the map or parallel (from the
