@@ -36,6 +36,14 @@ async fn tags(client: &aws_sdk_sqs::Client, url: &str) -> Option<HashMap<String,
         .tags
 }
 
+/// Asserts that `result` is an error whose text says `what`.
+fn refused<T, E: std::fmt::Debug>(result: Result<T, E>, what: &str) {
+    match result {
+        Ok(_) => panic!("accepted; want an error saying {what}"),
+        Err(err) => assert!(format!("{err:?}").contains(what), "{err:?}"),
+    }
+}
+
 fn error_code<E: aws_sdk_sqs::error::ProvideErrorMetadata>(e: &E) -> String {
     e.code().unwrap_or_default().to_string()
 }
@@ -86,14 +94,15 @@ async fn tags_are_set_listed_and_removed() {
         tags(&client, &url).await.is_none(),
         "no tags: the member is left out"
     );
-    let err = client
-        .tag_queue()
-        .queue_url(&url)
-        .tags("aws:reserved", "x")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("aws:"), "{err:?}");
+    refused(
+        client
+            .tag_queue()
+            .queue_url(&url)
+            .tags("aws:reserved", "x")
+            .send()
+            .await,
+        "aws:",
+    );
     let mut too_many = client.tag_queue().queue_url(&url);
     for i in 0..51 {
         too_many = too_many.tags(format!("k{i}"), "v");
@@ -165,21 +174,19 @@ async fn list_queues_pages_with_max_results() {
         .await
         .unwrap();
     assert!(none.queue_urls.is_none(), "no match: QueueUrls is left out");
-    let err = client
-        .list_queues()
-        .max_results(0)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("MaxResults"), "{err:?}");
-    let err = client
-        .list_queues()
-        .max_results(1)
-        .next_token("!!not-a-token!!")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("NextToken"), "{err:?}");
+    refused(
+        client.list_queues().max_results(0).send().await,
+        "MaxResults",
+    );
+    refused(
+        client
+            .list_queues()
+            .max_results(1)
+            .next_token("!!not-a-token!!")
+            .send()
+            .await,
+        "NextToken",
+    );
 }
 
 #[tokio::test]
@@ -231,26 +238,25 @@ async fn message_groups_are_kept_on_standard_queues() {
         m.attributes().unwrap()[&MessageSystemAttributeName::MessageGroupId],
         "tenant-a"
     );
-    let err = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_group_id("has space")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("MessageGroupId"), "{err:?}");
-    let err = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_deduplication_id("d")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        format!("{err:?}").contains("MessageDeduplicationId"),
-        "{err:?}"
+    refused(
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body("x")
+            .message_group_id("has space")
+            .send()
+            .await,
+        "MessageGroupId",
+    );
+    refused(
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body("x")
+            .message_deduplication_id("d")
+            .send()
+            .await,
+        "MessageDeduplicationId",
     );
 }
 
@@ -397,23 +403,22 @@ async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
 
     // Not a dead-letter queue: refused.
     let unrelated_arn = dlq_arn.replace(":dlq", ":unrelated");
-    let err = client
-        .start_message_move_task()
-        .source_arn(&unrelated_arn)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("Dead Letter Queue"), "{err:?}");
-    let err = client
-        .start_message_move_task()
-        .source_arn(&dlq_arn)
-        .max_number_of_messages_per_second(501)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        format!("{err:?}").contains("MaxNumberOfMessagesPerSecond"),
-        "{err:?}"
+    refused(
+        client
+            .start_message_move_task()
+            .source_arn(&unrelated_arn)
+            .send()
+            .await,
+        "Dead Letter Queue",
+    );
+    refused(
+        client
+            .start_message_move_task()
+            .source_arn(&dlq_arn)
+            .max_number_of_messages_per_second(501)
+            .send()
+            .await,
+        "MaxNumberOfMessagesPerSecond",
     );
 }
 
@@ -499,14 +504,15 @@ async fn a_rated_move_task_can_be_cancelled() {
     assert_eq!(task.status(), Some("RUNNING"));
     assert_eq!(task.task_handle(), Some(handle.as_str()));
     assert_eq!(task.max_number_of_messages_per_second(), Some(2));
-    let err = client
-        .start_message_move_task()
-        .source_arn(&dlq_arn)
-        .destination_arn(&target_arn)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("already running"), "{err:?}");
+    refused(
+        client
+            .start_message_move_task()
+            .source_arn(&dlq_arn)
+            .destination_arn(&target_arn)
+            .send()
+            .await,
+        "already running",
+    );
     let cancelled = client
         .cancel_message_move_task()
         .task_handle(&handle)
