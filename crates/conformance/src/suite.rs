@@ -63,32 +63,31 @@ pub async fn run(
     let mut results = Vec::new();
     for req in selected {
         let logs_unchecked = req.has_expected_logs;
-        let install = match (
-            report::not_applicable(&not_applicable, &req.id),
-            installs.get(req.id.as_str()),
-        ) {
-            (None, Some(&install)) => install,
-            // Decided without running it: not applicable, or no handler.
-            (reason, _) => {
-                let (status, errors) = match reason {
-                    Some(reason) => (Status::NotApplicable(reason.to_owned()), Vec::new()),
-                    None => (
-                        Status::Failed,
-                        vec!["no handler for this requirement".into()],
-                    ),
-                };
-                let r = Result {
-                    id: req.id.clone(),
-                    status,
-                    errors,
-                    wall: Duration::ZERO,
-                    skipped: Duration::ZERO,
-                    logs_unchecked,
-                };
-                on_result(&r);
-                results.push(r);
-                continue;
-            }
+        if let Some(reason) = report::not_applicable(&not_applicable, &req.id) {
+            let r = Result {
+                id: req.id.clone(),
+                status: Status::NotApplicable(reason.to_owned()),
+                errors: Vec::new(),
+                wall: Duration::ZERO,
+                skipped: Duration::ZERO,
+                logs_unchecked,
+            };
+            on_result(&r);
+            results.push(r);
+            continue;
+        }
+        let Some(&install) = installs.get(req.id.as_str()) else {
+            let r = Result {
+                id: req.id.clone(),
+                status: Status::Failed,
+                errors: vec!["no handler for this requirement".into()],
+                wall: Duration::ZERO,
+                skipped: Duration::ZERO,
+                logs_unchecked,
+            };
+            on_result(&r);
+            results.push(r);
+            continue;
         };
         let permits = permits.clone();
         let limit = options.limit;
