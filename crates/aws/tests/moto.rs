@@ -7,9 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "support/moto.rs"]
+mod moto_server;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::{
@@ -20,67 +19,17 @@ use aws_sdk_dynamodb::Client;
 use durapipe_aws::DynamoRecordTable;
 use durapipe_core::record_table::conformance;
 use durapipe_core::{PutOutcome, RecordTable, TableErrorKind};
+use moto_server::Moto;
 
-/// A moto server, killed when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Self {
-        let port = {
-            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-            listener.local_addr().unwrap().port()
-        };
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start `moto_server` ({e}): install moto[server] and put it on PATH \
-                     (the gate uses $HOME/.cache/durapipe/venv/bin)"
-                )
-            });
-        let mut moto = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = moto.child.try_wait().unwrap() {
-                panic!("moto_server exited early with {status}");
-            }
-            if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
-                return moto;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on port {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn client(&self) -> Client {
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version_latest()
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .endpoint_url(&self.endpoint)
-            .build();
-        Client::from_conf(config)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A DynamoDB client of `moto`.
+fn client(moto: &Moto) -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version_latest()
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .endpoint_url(&moto.endpoint)
+        .build();
+    Client::from_conf(config)
 }
 
 async fn create_table(client: &Client, name: &str) {
@@ -109,8 +58,8 @@ async fn create_table(client: &Client, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_adapter_against_moto() {
-    let moto = Moto::start();
-    let client = moto.client();
+    let moto = Moto::start("moto_server");
+    let client = client(&moto);
 
     // The port's conformance suite, on a fresh table.
     create_table(&client, "conformance").await;

@@ -284,7 +284,7 @@ pub struct SendArgs {
     /// A JSONL file: one message body per non-empty line; shows a progress bar.
     #[arg(long, short)]
     pub file: Option<std::path::PathBuf>,
-    /// The stack.
+    /// Which stack to talk to (endpoint, environment, credentials).
     #[command(flatten)]
     pub target: Target,
 }
@@ -298,7 +298,7 @@ pub struct ExecutionsArgs {
     /// At most this many executions (newest first).
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
-    /// The stack.
+    /// Which stack to talk to (endpoint, environment, credentials).
     #[command(flatten)]
     pub target: Target,
 }
@@ -315,7 +315,7 @@ pub struct HistoryArgs {
     /// Columns of the timeline's bars.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u16).range(10..=400))]
     pub width: u16,
-    /// The stack.
+    /// Which stack to talk to (endpoint, environment, credentials).
     #[command(flatten)]
     pub target: Target,
 }
@@ -331,7 +331,7 @@ pub struct StopArgs {
     /// The error message recorded on the stopped execution.
     #[arg(long)]
     pub error_message: Option<String>,
-    /// The stack.
+    /// Which stack to talk to (endpoint, environment, credentials).
     #[command(flatten)]
     pub target: Target,
 }
@@ -354,7 +354,7 @@ pub struct CallbackSucceedArgs {
     pub callback_id: String,
     /// The result, JSON.
     pub payload: Option<String>,
-    /// The stack.
+    /// Which stack to talk to (endpoint, environment, credentials).
     #[command(flatten)]
     pub target: Target,
 }
@@ -369,7 +369,7 @@ pub struct CallbackFailArgs {
     /// The error type.
     #[arg(long, default_value = "CallbackFailed")]
     pub error_type: String,
-    /// The stack.
+    /// Which stack to talk to (endpoint, environment, credentials).
     #[command(flatten)]
     pub target: Target,
 }
@@ -379,7 +379,7 @@ pub struct CallbackFailArgs {
 pub struct CallbackIdArgs {
     /// The callback id.
     pub callback_id: String,
-    /// The stack.
+    /// Which stack to talk to (endpoint, environment, credentials).
     #[command(flatten)]
     pub target: Target,
 }

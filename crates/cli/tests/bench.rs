@@ -17,36 +17,41 @@ fn stats(endpoint: &str) -> Value {
     serde_json::from_str(&body).unwrap()
 }
 
-#[test]
-fn the_events_workload_runs_units_through_the_orchestrator() {
-    let out = Command::new(BIN)
-        .args([
-            "bench",
-            "--workload",
-            "events",
-            "--concurrency",
-            "2",
-            "--duration",
-            "2",
-            "--warmup",
-            "2",
-            "--json",
-        ])
-        .output()
-        .unwrap();
+/// Runs `bench` (a `durapipe bench … --json`), which must succeed; returns its report.
+fn bench_report(bench: &mut Command) -> Value {
+    let out = bench.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+/// The number `report[k]`.
+fn number_in(report: &Value, k: &str) -> f64 {
+    report[k]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{k} missing: {report}"))
+}
+
+#[test]
+fn the_events_workload_runs_units_through_the_orchestrator() {
+    let report = bench_report(Command::new(BIN).args([
+        "bench",
+        "--workload",
+        "events",
+        "--concurrency",
+        "2",
+        "--duration",
+        "2",
+        "--warmup",
+        "2",
+        "--json",
+    ]));
     assert_eq!(report["workload"], "events", "{report}");
     assert_eq!(report["concurrency"], 2, "{report}");
     // Each unit's batch response named exactly its invalid record (else the bench fails).
     assert!(report["units"].as_u64().unwrap() > 0, "{report}");
-    let number = |k: &str| {
-        report[k]
-            .as_f64()
-            .unwrap_or_else(|| panic!("{k} missing: {report}"))
-    };
+    let number = |k: &str| number_in(&report, k);
     assert!(number("records_per_second") > 0.0, "{report}");
     assert!(number("p50_ms") <= number("p99_ms"), "{report}");
     // Every record's three stages checkpoint, and each unit takes several invocations.
@@ -69,39 +74,31 @@ fn the_events_workload_runs_units_through_the_orchestrator() {
 fn bench_reports_json_and_writes_samples() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("samples.csv");
-    let out = Command::new(BIN)
-        .args([
-            "bench",
-            "--messages",
-            "40",
-            "--concurrency",
-            "2",
-            "--batch-size",
-            "5",
-            "--max-backlog",
-            "10",
-            "--sdk-transport",
-            "loopback",
-            "--execution-retention",
-            "60",
-            "--sample-every",
-            "1",
-            "--json",
-            "--samples",
-        ])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let report = bench_report(
+        Command::new(BIN)
+            .args([
+                "bench",
+                "--messages",
+                "40",
+                "--concurrency",
+                "2",
+                "--batch-size",
+                "5",
+                "--max-backlog",
+                "10",
+                "--sdk-transport",
+                "loopback",
+                "--execution-retention",
+                "60",
+                "--sample-every",
+                "1",
+                "--json",
+                "--samples",
+            ])
+            .arg(&csv),
+    );
     assert_eq!(report["messages"], 40, "{report}");
-    let number = |k: &str| {
-        report[k]
-            .as_f64()
-            .unwrap_or_else(|| panic!("{k} missing: {report}"))
-    };
+    let number = |k: &str| number_in(&report, k);
     assert!(number("messages_per_second") > 0.0, "{report}");
     assert!(number("p50_ms") <= number("p90_ms"), "{report}");
     assert!(number("p90_ms") <= number("p99_ms"), "{report}");

@@ -20,6 +20,15 @@ use serde_json::Value;
 const KEY: &str = "AKIDDURAPIPETEST";
 const SECRET: &str = "s3cr3t/Vv9+Example:Secret";
 
+/// `durapipe up --credentials KEY:SECRET` with data in `dir/data`, no batching window, and
+/// `extra` arguments.
+fn up_signed(dir: &Path, extra: &[&str]) -> Up {
+    let credentials = format!("{KEY}:{SECRET}");
+    let mut args = vec!["--credentials", &credentials, "--batching-window", "0"];
+    args.extend_from_slice(extra);
+    up(&dir.join("data"), &args)
+}
+
 /// The AWS CLI with `key`/`secret` (or unsigned): (success, stdout, stderr).
 fn aws(stack: &Up, home: &Path, key: &str, secret: &str, args: &[&str]) -> (bool, String, String) {
     let out = stack
@@ -157,17 +166,7 @@ print(json.dumps(out))
 fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
     let dir = tempfile::tempdir().unwrap();
     let credentials = format!("{KEY}:{SECRET}");
-    let stack = up(
-        &dir.path().join("data"),
-        &[
-            "--credentials",
-            &credentials,
-            "--batching-window",
-            "0",
-            "--log-format",
-            "json",
-        ],
-    );
+    let stack = up_signed(dir.path(), &["--log-format", "json"]);
     let home = dir.path();
     let banner = stack.stdout();
     assert!(
@@ -480,17 +479,7 @@ fn signed_clients_work_and_bad_signatures_are_refused_with_aws_codes() {
 fn the_loopback_sdk_transport_signs_with_the_stack_s_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let credentials = format!("{KEY}:{SECRET}");
-    let stack = up(
-        &dir.path().join("data"),
-        &[
-            "--credentials",
-            &credentials,
-            "--sdk-transport",
-            "loopback",
-            "--batching-window",
-            "0",
-        ],
-    );
+    let stack = up_signed(dir.path(), &["--sdk-transport", "loopback"]);
     let cli = |args: &[&str]| {
         Command::new(common::BIN)
             .args(args)

@@ -39,7 +39,7 @@ pub struct Requirement {
     pub id: String,
     /// The suite folder.
     pub suite: String,
-    /// The file.
+    /// The requirement file it was read from.
     pub path: PathBuf,
     /// `description`.
     pub description: String,

@@ -42,6 +42,11 @@ fn ok(id: &'static str, input: Value, result: Value) -> Case {
     }
 }
 
+/// [`ok`] for a requirement run without input (`null`).
+fn no_input(id: &'static str, result: Value) -> Case {
+    ok(id, Value::Null, result)
+}
+
 fn ends(id: &'static str, input: Value, status: ExecStatus) -> Case {
     Case {
         id,
@@ -71,22 +76,22 @@ fn cases() -> Vec<Case> {
     vec![
         ok("step/1-1", json!("World"), json!("Hello, World!")),
         ok("step/1-2", json!("World"), json!("Hello, World!")),
-        ok("step/1-3", Value::Null, json!("first_second")),
+        no_input("step/1-3", json!("first_second")),
         ok(
             "step/1-4",
             json!({"name": "Alice", "tags": ["admin", "active"]}),
             json!({"user": {"name": "Alice", "tags": ["admin", "active"]}, "count": 2}),
         ),
-        ok("step/1-5", Value::Null, Value::Null),
+        no_input("step/1-5", Value::Null),
         ok("step/1-6", json!("hello world"), json!("HELLO WORLD")),
-        ok("step/1-8", Value::Null, json!("computed")),
+        no_input("step/1-8", json!("computed")),
         ends("step/1-10", Value::Null, Succeeded),
-        ok("step/1-11", Value::Null, json!("Operation succeeded")),
+        no_input("step/1-11", json!("Operation succeeded")),
         ends("step/1-12", Value::Null, Failed),
         ends("step/1-15", Value::Null, Succeeded),
         ends("step/1-16", Value::Null, Failed),
         ends("step/1-19", Value::Null, Failed),
-        ok("step/1-20", Value::Null, json!("fallback_result")),
+        no_input("step/1-20", json!("fallback_result")),
         ends("step/1-17", json!("crash17"), Failed),
         ok(
             "step/1-18",
@@ -95,7 +100,7 @@ fn cases() -> Vec<Case> {
         ),
         ok("child/3-12", json!("crash12"), json!("crash12")),
         ends("wait/2-1", Value::Null, Succeeded),
-        ok("wait/2-3", Value::Null, json!({"completedWaits": 2})),
+        no_input("wait/2-3", json!({"completedWaits": 2})),
         with(
             ends("callback/4-1", json!("cb-a"), Succeeded),
             Action::Succeed("\"payload\""),
@@ -141,16 +146,15 @@ fn cases() -> Vec<Case> {
         ok("wait_for_condition/6-5", json!(3), json!(3)),
         ends("wait_for_condition/6-6", json!(0), Failed),
         ends("wait_for_condition/6-7", Value::Null, Failed),
-        ok("wait_for_condition/6-8", Value::Null, json!("recovered")),
-        ok(
+        no_input("wait_for_condition/6-8", json!("recovered")),
+        no_input(
             "wait_for_condition/6-9",
-            Value::Null,
             json!({"status": "DONE", "attempts": 2}),
         ),
-        ok("wait_for_condition/6-10", Value::Null, Value::Null),
-        ok("wait_for_condition/6-11", Value::Null, json!("xx")),
+        no_input("wait_for_condition/6-10", Value::Null),
+        no_input("wait_for_condition/6-11", json!("xx")),
         ok("wait_for_condition/6-12", json!(2), json!(20)),
-        ok("wait_for_condition/6-13", Value::Null, json!(4)),
+        no_input("wait_for_condition/6-13", json!(4)),
         ok("child/3-1", json!("in1"), json!("in1")),
         ok(
             "child/3-2",
@@ -166,7 +170,7 @@ fn cases() -> Vec<Case> {
         ok("child/3-13", json!("in13"), json!("in13")),
         ok("child/3-14", json!("hello child"), json!("HELLO CHILD")),
         ends("child/3-15", Value::Null, Failed),
-        ok("child/3-16", Value::Null, Value::Null),
+        no_input("child/3-16", Value::Null),
         ok("child/3-18", json!("in18"), json!("in18")),
         ok("invoke/5-1", json!("echo"), json!("echo")),
         ok(
@@ -175,14 +179,14 @@ fn cases() -> Vec<Case> {
             json!("p"),
         ),
         ends("invoke/5-5", Value::Null, Failed),
-        ok("invoke/5-6", Value::Null, json!("fallback")),
+        no_input("invoke/5-6", json!("fallback")),
         ends("invoke/5-7", Value::Null, Succeeded),
         ok(
             "invoke/5-8",
             json!({"tenantId": "t1", "payload": "p"}),
             json!("p"),
         ),
-        ok("invoke/5-10", Value::Null, json!({"caught": true})),
+        no_input("invoke/5-10", json!({"caught": true})),
         ends("invoke/5-14", Value::Null, Succeeded),
         ok("invoke/5-16", json!("hello"), json!("\"HELLO\"")),
         ok(
@@ -193,95 +197,62 @@ fn cases() -> Vec<Case> {
         ok("map/9-2", json!([1, 2]), json!([2, 4])),
         ok("map/9-3", json!([10, 20, 30]), json!([10, 21, 32])),
         ok("map/9-4", json!([]), json!([])),
-        ok(
+        no_input(
             "map/9-5",
-            Value::Null,
             projection("FAILURE_TOLERANCE_EXCEEDED", "FAILED", 1, 1, 2),
         ),
         ends("map/9-6", Value::Null, Failed),
-        ok(
+        no_input(
             "map/9-7",
-            Value::Null,
             json!({"completionReason": "MIN_SUCCESSFUL_REACHED", "successCount": 2, "totalCount": 2}),
         ),
-        ok(
-            "map/9-8",
-            Value::Null,
-            projection("ALL_COMPLETED", "FAILED", 2, 1, 3),
-        ),
-        ok(
-            "map/9-9",
-            Value::Null,
-            short("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2),
-        ),
-        ok(
-            "map/9-10",
-            Value::Null,
-            short("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2),
-        ),
-        ok("map/9-11", Value::Null, json!(["r0", "r1", "r2"])),
-        ok("map/9-12", Value::Null, json!(["fa", "fb"])),
+        no_input("map/9-8", projection("ALL_COMPLETED", "FAILED", 2, 1, 3)),
+        no_input("map/9-9", short("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2)),
+        no_input("map/9-10", short("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2)),
+        no_input("map/9-11", json!(["r0", "r1", "r2"])),
+        no_input("map/9-12", json!(["fa", "fb"])),
         ok("map/9-13", json!([1, 2]), json!([10, 20])),
-        ok("map/9-14", Value::Null, json!(["X", "Y"])),
-        ok("map/9-15", Value::Null, json!(["r0", "r1"])),
-        ok(
-            "map/9-16",
-            Value::Null,
-            json!({"successCount": 4, "totalCount": 4}),
-        ),
-        ok(
-            "map/9-18",
-            Value::Null,
-            projection("ALL_COMPLETED", "FAILED", 1, 1, 2),
-        ),
-        ok("map/9-20", Value::Null, json!(["X", "Y"])),
-        ok("parallel/8-1", Value::Null, json!(["task-1", "task-2"])),
-        ok("parallel/8-3", Value::Null, json!(["one", "two"])),
-        ok(
-            "parallel/8-4",
-            Value::Null,
-            json!(["hello", 42, {"k": "v"}]),
-        ),
-        ok("parallel/8-5", Value::Null, json!([])),
-        ok(
+        no_input("map/9-14", json!(["X", "Y"])),
+        no_input("map/9-15", json!(["r0", "r1"])),
+        no_input("map/9-16", json!({"successCount": 4, "totalCount": 4})),
+        no_input("map/9-18", projection("ALL_COMPLETED", "FAILED", 1, 1, 2)),
+        no_input("map/9-20", json!(["X", "Y"])),
+        no_input("parallel/8-1", json!(["task-1", "task-2"])),
+        no_input("parallel/8-3", json!(["one", "two"])),
+        no_input("parallel/8-4", json!(["hello", 42, {"k": "v"}])),
+        no_input("parallel/8-5", json!([])),
+        no_input(
             "parallel/8-6",
-            Value::Null,
             projection("FAILURE_TOLERANCE_EXCEEDED", "FAILED", 1, 1, 2),
         ),
         ends("parallel/8-7", Value::Null, Failed),
-        ok(
+        no_input(
             "parallel/8-10",
-            Value::Null,
             short("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2),
         ),
-        ok("parallel/8-12", Value::Null, json!(["fa", "fb"])),
-        ok("parallel/8-14", Value::Null, json!(["b0", "b1"])),
-        ok("parallel/8-15", Value::Null, json!(["x", "y"])),
-        ok(
+        no_input("parallel/8-12", json!(["fa", "fb"])),
+        no_input("parallel/8-14", json!(["b0", "b1"])),
+        no_input("parallel/8-15", json!(["x", "y"])),
+        no_input(
             "parallel/8-16",
-            Value::Null,
             projection("ALL_COMPLETED", "FAILED", 0, 3, 3),
         ),
-        ok(
+        no_input(
             "parallel/8-17",
-            Value::Null,
             projection("ALL_COMPLETED", "FAILED", 2, 1, 3),
         ),
-        ok(
+        no_input(
             "parallel/8-18",
-            Value::Null,
             short("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2),
         ),
         ends("parallel/8-19", Value::Null, Failed),
-        ok(
+        no_input(
             "parallel/8-20",
-            Value::Null,
             json!({"hasFailure": true, "successCount": 2, "failureCount": 1, "errorCount": 1}),
         ),
-        ok("parallel/8-21", Value::Null, json!([["i1", "i2"]])),
-        ok(
+        no_input("parallel/8-21", json!([["i1", "i2"]])),
+        no_input(
             "parallel/8-22",
-            Value::Null,
             projection("ALL_COMPLETED", "FAILED", 3, 1, 4),
         ),
     ]

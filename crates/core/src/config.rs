@@ -46,7 +46,7 @@ impl Environment {
         }
     }
 
-    /// The name.
+    /// The validated name, as given.
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
@@ -84,7 +84,7 @@ impl TableName {
         }
     }
 
-    /// The name.
+    /// The validated table name, as given.
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0

@@ -115,7 +115,7 @@ impl std::error::Error for ApiError {
 }
 
 impl ApiError {
-    /// A new error.
+    /// An error of `kind` with `message` and no storage cause.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
@@ -156,7 +156,7 @@ impl ApiError {
         self.kind
     }
 
-    /// The message.
+    /// The human-readable message (the reply's `message` member).
     pub fn message(&self) -> &str {
         &self.message
     }

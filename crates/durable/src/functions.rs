@@ -28,12 +28,12 @@ pub type PlainFn = Arc<dyn Fn(Value) -> BoxFuture<Result<Value, FunctionError>> 
 pub struct FunctionError {
     /// Stable error type, e.g. `ValidationError`.
     pub error_type: String,
-    /// Message.
+    /// What went wrong, for people.
     pub error_message: String,
 }
 
 impl FunctionError {
-    /// A new error.
+    /// The error `error_type` (as a function reports it) with `error_message`.
     pub fn new(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
         Self {
             error_type: error_type.into(),

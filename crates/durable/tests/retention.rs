@@ -54,10 +54,7 @@ async fn stack() -> Stack {
     let svc = DurableService::open(db.clone(), Arc::new(clock.clone()), config)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = svc.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let url = common::serve(&svc).await;
     let client = lambda_client(&url);
     svc.register_durable("quick", durable_fn(quick, client.clone()).unwrap());
     svc.register_durable("long", durable_fn(long_wait, client.clone()).unwrap());

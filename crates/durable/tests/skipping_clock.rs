@@ -28,10 +28,7 @@ async fn waits_and_retries_cost_no_wall_time_and_keep_their_order() {
     let svc = DurableService::open(db, Arc::new(clock.clone()), config)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = svc.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let url = common::serve(&svc).await;
     let attempts = Arc::new(AtomicU32::new(0));
     let seen = attempts.clone();
     let f = durable_fn(

@@ -39,6 +39,7 @@ mod http;
 pub mod server;
 pub mod sqs;
 pub mod stack;
+mod tags;
 pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock};

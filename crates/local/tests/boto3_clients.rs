@@ -49,12 +49,8 @@ async fn boto3_application_code_works_against_the_stack() {
     let dir = tempfile::tempdir().unwrap();
     let stack = start(dir.path()).await;
     let endpoint = stack.info().endpoint.clone();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/support/boto3_clients.py"
-    );
-    let out = tokio::process::Command::new(common::venv_python())
-        .args([script, &endpoint, "dev"])
+    let out = common::support_script("boto3_clients.py")
+        .args([&endpoint, "dev"])
         .env_remove("AWS_PROFILE")
         .output()
         .await
@@ -168,12 +164,8 @@ async fn every_lambda_member_is_honoured_or_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let stack = start(dir.path()).await;
     let endpoint = stack.info().endpoint.clone();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/support/lambda_members.py"
-    );
-    let out = tokio::process::Command::new(common::venv_python())
-        .args([script, &endpoint, "dev"])
+    let out = common::support_script("lambda_members.py")
+        .args([&endpoint, "dev"])
         .output()
         .await
         .unwrap();

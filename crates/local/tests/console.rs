@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser;
+mod common;
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,8 @@ use durapipe_durable::{durable_fn, ExecStatus};
 use fantoccini::Locator;
 use serde_json::{json, Value};
 
-use browser::{browser, execution_url, stack, Browser};
+use browser::{browser, execution_url, Browser};
+use common::whole_stack as stack;
 
 const SEED: &str = r#"{"data_source": "test.csv", "processing_type": "standard"}"#;
 
@@ -25,13 +27,7 @@ async fn send_from_console(b: &Browser, endpoint: &str, body: &str) -> String {
     let text = b.client.find(Locator::Id("send-body")).await.unwrap();
     text.clear().await.unwrap();
     text.send_keys(body).await.unwrap();
-    b.client
-        .find(Locator::Id("send-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::Id("send-button")).await;
     let id = b
         .until(
             "the send form reports a message id",
@@ -53,6 +49,53 @@ async fn bars(b: &Browser) -> Vec<Value> {
         )
         .await;
     v.as_array().unwrap().clone()
+}
+
+/// Opens the executions list and, from it, the first execution's page.
+async fn open_first_execution(b: &Browser, endpoint: &str) {
+    b.open(&format!("{endpoint}/#/executions"), "executions")
+        .await;
+    b.click(Locator::Css("#executions tbody tr[data-arn] a"))
+        .await;
+    b.ready("execution").await;
+}
+
+/// Waits until the overview's card `card` shows `value`.
+async fn card_shows(b: &Browser, card: &str, value: &str, within: Duration) {
+    let script = format!(
+        "const c = document.querySelector('[data-card=\"{card}\"] .value');
+         return c && c.textContent === '{value}'"
+    );
+    b.until(
+        &format!("the overview's {card} card shows {value}"),
+        within,
+        &script,
+    )
+    .await;
+}
+
+/// Waits until the execution page shows an open callback.
+async fn callback_shown(b: &Browser) {
+    b.until(
+        "an open callback is shown",
+        Duration::from_secs(20),
+        "return document.querySelector('#callbacks [data-callback-id]') !== null",
+    )
+    .await;
+}
+
+/// Waits until the execution page's heading shows `status`.
+async fn execution_shows(b: &Browser, status: &str) {
+    let script = format!(
+        "const s = document.querySelector('#execution-head [data-status]'); \
+         return s && s.dataset.status === '{status}'"
+    );
+    b.until(
+        &format!("the execution page shows {status}"),
+        Duration::from_secs(20),
+        &script,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,34 +135,16 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
     b.screenshot("executions").await;
     // The filters: no FAILED execution; the SUCCEEDED one, and none started after it.
     let rows = "return document.querySelectorAll('#executions tbody tr[data-arn]').length";
-    b.open(
-        &format!("{endpoint}/#/executions?status=FAILED"),
-        "executions",
-    )
-    .await;
-    assert_eq!(b.js(rows).await, json!(0));
-    b.open(
-        &format!("{endpoint}/#/executions?status=SUCCEEDED"),
-        "executions",
-    )
-    .await;
-    assert_eq!(b.js(rows).await, json!(1));
-    b.open(
-        &format!("{endpoint}/#/executions?after=2999-01-01T00:00"),
-        "executions",
-    )
-    .await;
-    assert_eq!(b.js(rows).await, json!(0));
-    b.open(&format!("{endpoint}/#/executions"), "executions")
-        .await;
-    b.client
-        .find(Locator::Css("#executions tbody tr[data-arn] a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.ready("execution").await;
+    for (filter, shown) in [
+        ("status=FAILED", 0),
+        ("status=SUCCEEDED", 1),
+        ("after=2999-01-01T00:00", 0),
+    ] {
+        b.open(&format!("{endpoint}/#/executions?{filter}"), "executions")
+            .await;
+        assert_eq!(b.js(rows).await, json!(shown), "{filter}");
+    }
+    open_first_execution(&b, &endpoint).await;
     b.wait_css("#timeline .tl-bar", Duration::from_secs(10))
         .await;
     let bars = bars(&b).await;
@@ -178,13 +203,7 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
 
     // The stored item is in the table page and opens.
     b.open(&format!("{endpoint}/#/table"), "table").await;
-    b.client
-        .find(Locator::Css("#items tbody a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::Css("#items tbody a")).await;
     b.ready("item").await;
     let item = b
         .js("return document.getElementById('item').innerText")
@@ -194,20 +213,8 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
 
     // The overview counts it and charts live samples without a reload.
     b.open(&format!("{endpoint}/#/overview"), "overview").await;
-    b.until(
-        "the overview counts the succeeded execution",
-        Duration::from_secs(10),
-        "const c = document.querySelector('[data-card=\"exec-SUCCEEDED\"] .value');
-         return c && c.textContent === '1'",
-    )
-    .await;
-    b.until(
-        "the processed counter",
-        Duration::from_secs(10),
-        "const c = document.querySelector('[data-card=\"processed\"] .value');
-         return c && c.textContent === '1'",
-    )
-    .await;
+    card_shows(&b, "exec-SUCCEEDED", "1", Duration::from_secs(10)).await;
+    card_shows(&b, "processed", "1", Duration::from_secs(10)).await;
     // More traffic while the page is open: the counters move without a reload.
     let queue_url = stack.info().queue_url.clone();
     for i in 0..40 {
@@ -216,13 +223,7 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
         post(&endpoint, "AmazonSQS.SendMessage", &body.to_string()).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    b.until(
-        "the overview counts the new messages without a reload",
-        Duration::from_secs(30),
-        "const c = document.querySelector('[data-card=\"processed\"] .value');
-         return c && c.textContent === '41'",
-    )
-    .await;
+    card_shows(&b, "processed", "41", Duration::from_secs(30)).await;
     b.screenshot("overview").await;
     b.close().await;
     stack.shutdown(Duration::from_secs(5)).await;
@@ -249,15 +250,10 @@ async fn dead_letter_shows_its_validation_error_and_redrive_requeues_it() {
     b.screenshot("dead-letters").await;
     let failed_before = failed_attempts(&endpoint).await;
 
-    b.client
-        .find(Locator::Css(&format!(
-            "#dead-letters tr[data-message-id=\"{id}\"] .redrive-one"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::Css(&format!(
+        "#dead-letters tr[data-message-id=\"{id}\"] .redrive-one"
+    )))
+    .await;
     b.until(
         "the redrive is confirmed",
         Duration::from_secs(10),
@@ -277,13 +273,7 @@ async fn dead_letter_shows_its_validation_error_and_redrive_requeues_it() {
     // "Redrive all" moves it once more.
     b.js("document.getElementById('toast').hidden = true; return null")
         .await;
-    b.client
-        .find(Locator::Id("redrive-all"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::Id("redrive-all")).await;
     b.until(
         "redrive all is confirmed",
         Duration::from_secs(10),
@@ -374,20 +364,10 @@ async fn callback_buttons_complete_a_waiting_execution() {
         .await;
     assert_eq!(scale, json!("time ×10"));
     let callback = "#callbacks [data-callback-id]";
-    b.until(
-        "the open callback is shown",
-        Duration::from_secs(20),
-        "return document.querySelector('#callbacks [data-callback-id]') !== null",
-    )
-    .await;
+    callback_shown(&b).await;
     b.screenshot("callback").await;
-    b.client
-        .find(Locator::Css(&format!("{callback} [data-action=heartbeat]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::Css(&format!("{callback} [data-action=heartbeat]")))
+        .await;
     b.until(
         "the heartbeat is confirmed",
         Duration::from_secs(10),
@@ -398,19 +378,9 @@ async fn callback_buttons_complete_a_waiting_execution() {
         service.outcome(&arn).await.unwrap().status,
         ExecStatus::Running
     );
-    b.client
-        .find(Locator::Css(&format!("{callback} [data-action=succeed]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.until(
-        "the execution page shows SUCCEEDED",
-        Duration::from_secs(20),
-        "const s = document.querySelector('#execution-head [data-status]'); return s && s.dataset.status === 'SUCCEEDED'",
-    )
-    .await;
+    b.click(Locator::Css(&format!("{callback} [data-action=succeed]")))
+        .await;
+    execution_shows(&b, "SUCCEEDED").await;
     let outcome = service.outcome(&arn).await.unwrap();
     assert_eq!(outcome.status, ExecStatus::Succeeded);
     let result: Value = serde_json::from_str(outcome.result.as_deref().unwrap()).unwrap();
@@ -422,25 +392,10 @@ async fn callback_buttons_complete_a_waiting_execution() {
         .await
         .unwrap();
     b.open(&execution_url(&endpoint, &arn), "execution").await;
-    b.until(
-        "the second open callback is shown",
-        Duration::from_secs(20),
-        "return document.querySelector('#callbacks [data-callback-id]') !== null",
-    )
-    .await;
-    b.client
-        .find(Locator::Css(&format!("{callback} [data-action=fail]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.until(
-        "the execution page shows FAILED",
-        Duration::from_secs(20),
-        "const s = document.querySelector('#execution-head [data-status]'); return s && s.dataset.status === 'FAILED'",
-    )
-    .await;
+    callback_shown(&b).await;
+    b.click(Locator::Css(&format!("{callback} [data-action=fail]")))
+        .await;
+    execution_shows(&b, "FAILED").await;
     assert_eq!(
         service.outcome(&arn).await.unwrap().status,
         ExecStatus::Failed
@@ -485,16 +440,7 @@ async fn hostile_values_render_as_text_and_no_script_runs() {
     b.screenshot("hostile-dead-letters").await;
 
     // The same body as an execution's input.
-    b.open(&format!("{endpoint}/#/executions"), "executions")
-        .await;
-    b.client
-        .find(Locator::Css("#executions tbody tr[data-arn] a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.ready("execution").await;
+    open_first_execution(&b, &endpoint).await;
     let input = b
         .js("return document.querySelector('#execution-data pre').textContent")
         .await;
@@ -572,13 +518,7 @@ async fn a_3000_operation_execution_page_loads_within_the_bound() {
     assert_eq!(heading, json!("Timeline — operations 1–200 of 3000"));
     b.screenshot("large-execution").await;
     // The next page follows on.
-    b.client
-        .find(Locator::Id("ops-next"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::Id("ops-next")).await;
     b.until(
         "the second page of operations",
         Duration::from_secs(5),

@@ -3,6 +3,8 @@
 //! text format with the documented names, `--no-console` and `--time-scale`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use aws_durable_execution_sdk::DurableContext;
@@ -11,18 +13,7 @@ use durapipe_local::stack::{Stack, StackConfig, StackError};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn start(configure: impl FnOnce(&mut StackConfig)) -> (Stack, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = StackConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().join("data"),
-        batching_window: Duration::ZERO,
-        durability: durapipe_sqlite::Durability::Normal,
-        ..StackConfig::default()
-    };
-    configure(&mut config);
-    (Stack::start(config).await.unwrap(), dir)
-}
+use common::whole_stack;
 
 struct Reply {
     status: u16,
@@ -96,7 +87,7 @@ const REDRIVE: &str = "/_durapipe/console/dead-letters/redrive";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_and_its_assets_are_embedded_and_served_with_a_strict_policy() {
-    let (stack, _dir) = start(|_| {}).await;
+    let (stack, _dir) = whole_stack(|_| {}).await;
     let page = request(&stack, "GET", "/", &[], "").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("<title>durapipe console</title>"));
@@ -166,7 +157,7 @@ async fn the_page_and_its_assets_are_embedded_and_served_with_a_strict_policy() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_writes_need_the_console_header_json_and_the_own_origin() {
-    let (stack, _dir) = start(|_| {}).await;
+    let (stack, _dir) = whole_stack(|_| {}).await;
     let own = format!("http://{}", stack.info().addr);
     let refused = [
         (vec![JSON], "header"),
@@ -213,7 +204,7 @@ async fn console_writes_need_the_console_header_json_and_the_own_origin() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_endpoints_refuse_what_they_do_not_know_by_name() {
-    let (stack, _dir) = start(|_| {}).await;
+    let (stack, _dir) = whole_stack(|_| {}).await;
     let cases = [
         (
             "/_durapipe/console/operations?DurableExecutionArn=x&Foo=1",
@@ -288,7 +279,7 @@ const DOCUMENTED: [&str; 16] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_prometheus_text_with_the_documented_names() {
-    let (stack, _dir) = start(|_| {}).await;
+    let (stack, _dir) = whole_stack(|_| {}).await;
     // A delayed message stays delayed: a stable gauge to read.
     let send = json!({
         "QueueUrl": stack.info().queue_url, "MessageBody": "{}", "DelaySeconds": 900
@@ -381,7 +372,7 @@ fn sample_name(line: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_console_turns_off_the_page_but_not_the_metrics() {
-    let (stack, _dir) = start(|c| c.console = false).await;
+    let (stack, _dir) = whole_stack(|c| c.console = false).await;
     assert_ne!(request(&stack, "GET", "/", &[], "").await.status, 200);
     assert_eq!(
         request(&stack, "GET", "/console/console.js", &[], "")
@@ -420,7 +411,7 @@ async fn time_scale_runs_a_long_durable_wait_in_a_moment() {
             "{err}"
         );
     }
-    let (stack, _dir) = start(|c| c.time_scale = 1000.0).await;
+    let (stack, _dir) = whole_stack(|c| c.time_scale = 1000.0).await;
     let service = stack.service().clone();
     service.register_durable(
         "dev-sleepy",
@@ -458,7 +449,7 @@ async fn time_scale_runs_a_long_durable_wait_in_a_moment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_are_paged_in_creation_order_with_their_depth() {
-    let (stack, _dir) = start(|_| {}).await;
+    let (stack, _dir) = whole_stack(|_| {}).await;
     let service = stack.service().clone();
     service.register_durable(
         "dev-nested",

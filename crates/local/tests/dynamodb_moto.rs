@@ -6,71 +6,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "../../aws/tests/support/moto.rs"]
+mod moto_server;
 
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A moto server, killed when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Self {
-        let port = {
-            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-            listener.local_addr().unwrap().port()
-        };
-        let server = common::venv_python().with_file_name("moto_server");
-        let child = Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {} ({e})", server.display()));
-        let mut moto = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            if let Some(status) = moto.child.try_wait().unwrap() {
-                panic!("moto_server exited early with {status}");
-            }
-            assert!(Instant::now() < deadline, "moto_server did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use moto_server::Moto;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_operations_agree_with_moto() {
     let stack = common::stack().await;
-    let moto = Moto::start();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/support/dynamodb_differential.py"
-    );
+    let moto = Moto::start(common::venv_python().with_file_name("moto_server"));
     for seed in [1, 2, 3] {
-        let out = tokio::process::Command::new(common::venv_python())
-            .args([
-                script,
-                &stack.endpoint,
-                &moto.endpoint,
-                &seed.to_string(),
-                "150",
-            ])
+        let out = common::support_script("dynamodb_differential.py")
+            .args([&stack.endpoint, &moto.endpoint, &seed.to_string(), "150"])
             .output()
             .await
             .unwrap();

@@ -9,19 +9,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use common::raw_post;
+use common::{create_queue, raw_post, send_body};
 use serde_json::json;
-
-async fn create(client: &aws_sdk_sqs::Client, name: &str) -> String {
-    client
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap()
-}
 
 async fn arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
     client
@@ -34,6 +23,25 @@ async fn arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
         .attributes
         .unwrap()[&QueueAttributeName::QueueArn]
         .clone()
+}
+
+/// The tags of the queue at `url` (`None` when the reply leaves the member out).
+async fn tags(client: &aws_sdk_sqs::Client, url: &str) -> Option<HashMap<String, String>> {
+    client
+        .list_queue_tags()
+        .queue_url(url)
+        .send()
+        .await
+        .unwrap()
+        .tags
+}
+
+/// Asserts that `result` is an error whose text says `what`.
+fn refused<T, E: std::fmt::Debug>(result: Result<T, E>, what: &str) {
+    match result {
+        Ok(_) => panic!("accepted; want an error saying {what}"),
+        Err(err) => assert!(format!("{err:?}").contains(what), "{err:?}"),
+    }
 }
 
 fn error_code<E: aws_sdk_sqs::error::ProvideErrorMetadata>(e: &E) -> String {
@@ -54,17 +62,11 @@ async fn tags_are_set_listed_and_removed() {
         .unwrap()
         .queue_url
         .unwrap();
-    let tags = client
-        .list_queue_tags()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
     let want: HashMap<String, String> = [("team", "data"), ("env", "dev")]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    assert_eq!(tags.tags.unwrap(), want);
+    assert_eq!(tags(&client, &url).await.unwrap(), want);
     client
         .tag_queue()
         .queue_url(&url)
@@ -80,13 +82,7 @@ async fn tags_are_set_listed_and_removed() {
         .send()
         .await
         .unwrap();
-    let tags = client
-        .list_queue_tags()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tags.tags.unwrap()["env"], "prod");
+    assert_eq!(tags(&client, &url).await.unwrap()["env"], "prod");
     client
         .untag_queue()
         .queue_url(&url)
@@ -94,33 +90,28 @@ async fn tags_are_set_listed_and_removed() {
         .send()
         .await
         .unwrap();
-    let tags = client
-        .list_queue_tags()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
-    assert!(tags.tags.is_none(), "no tags: the member is left out");
-    let err = client
-        .tag_queue()
-        .queue_url(&url)
-        .tags("aws:reserved", "x")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("aws:"), "{err:?}");
+    assert!(
+        tags(&client, &url).await.is_none(),
+        "no tags: the member is left out"
+    );
+    refused(
+        client
+            .tag_queue()
+            .queue_url(&url)
+            .tags("aws:reserved", "x")
+            .send()
+            .await,
+        "aws:",
+    );
     let mut too_many = client.tag_queue().queue_url(&url);
     for i in 0..51 {
         too_many = too_many.tags(format!("k{i}"), "v");
     }
     assert!(too_many.send().await.is_err(), "51 tags are refused");
-    let none = client
-        .list_queue_tags()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
-    assert!(none.tags.is_none(), "a refused TagQueue adds nothing");
+    assert!(
+        tags(&client, &url).await.is_none(),
+        "a refused TagQueue adds nothing"
+    );
     let err = client
         .list_queue_tags()
         .queue_url(format!("{}/000000000000/nope", stack.endpoint))
@@ -138,9 +129,9 @@ async fn list_queues_pages_with_max_results() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
     for i in 0..7 {
-        create(&client, &format!("q-{i}")).await;
+        create_queue(&client, &format!("q-{i}")).await;
     }
-    create(&client, "other").await;
+    create_queue(&client, "other").await;
     let mut seen = Vec::new();
     let mut token = None;
     let mut pages = 0;
@@ -183,28 +174,26 @@ async fn list_queues_pages_with_max_results() {
         .await
         .unwrap();
     assert!(none.queue_urls.is_none(), "no match: QueueUrls is left out");
-    let err = client
-        .list_queues()
-        .max_results(0)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("MaxResults"), "{err:?}");
-    let err = client
-        .list_queues()
-        .max_results(1)
-        .next_token("!!not-a-token!!")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("NextToken"), "{err:?}");
+    refused(
+        client.list_queues().max_results(0).send().await,
+        "MaxResults",
+    );
+    refused(
+        client
+            .list_queues()
+            .max_results(1)
+            .next_token("!!not-a-token!!")
+            .send()
+            .await,
+        "NextToken",
+    );
 }
 
 #[tokio::test]
 async fn an_empty_receive_has_no_messages_member() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let url = create(&client, "empty").await;
+    let url = create_queue(&client, "empty").await;
     let body = json!({ "QueueUrl": url }).to_string();
     let r = raw_post(
         stack.addr,
@@ -214,13 +203,7 @@ async fn an_empty_receive_has_no_messages_member() {
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json(), json!({}));
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
+    send_body(&client, &url, "x").await;
     let r = raw_post(
         stack.addr,
         Some("AmazonSQS.ReceiveMessage"),
@@ -234,7 +217,7 @@ async fn an_empty_receive_has_no_messages_member() {
 async fn message_groups_are_kept_on_standard_queues() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let url = create(&client, "fair").await;
+    let url = create_queue(&client, "fair").await;
     client
         .send_message()
         .queue_url(&url)
@@ -255,26 +238,25 @@ async fn message_groups_are_kept_on_standard_queues() {
         m.attributes().unwrap()[&MessageSystemAttributeName::MessageGroupId],
         "tenant-a"
     );
-    let err = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_group_id("has space")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("MessageGroupId"), "{err:?}");
-    let err = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_deduplication_id("d")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        format!("{err:?}").contains("MessageDeduplicationId"),
-        "{err:?}"
+    refused(
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body("x")
+            .message_group_id("has space")
+            .send()
+            .await,
+        "MessageGroupId",
+    );
+    refused(
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body("x")
+            .message_deduplication_id("d")
+            .send()
+            .await,
+        "MessageDeduplicationId",
     );
 }
 
@@ -348,11 +330,11 @@ async fn wait_task_done(
 async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let dlq = create(&client, "dlq").await;
+    let dlq = create_queue(&client, "dlq").await;
     let dlq_arn = arn(&client, &dlq).await;
     let a = with_dlq(&client, "a", &dlq_arn).await;
     let b = with_dlq(&client, "b", &dlq_arn).await;
-    create(&client, "unrelated").await;
+    create_queue(&client, "unrelated").await;
     let sources = client
         .list_dead_letter_source_queues()
         .queue_url(&dlq)
@@ -372,13 +354,7 @@ async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
 
     for (url, n) in [(&a, 3), (&b, 2)] {
         for i in 0..n {
-            client
-                .send_message()
-                .queue_url(url)
-                .message_body(format!("m{i}"))
-                .send()
-                .await
-                .unwrap();
+            send_body(&client, url, format!("m{i}")).await;
         }
         dead_letter_all(&client, url).await;
     }
@@ -427,54 +403,88 @@ async fn move_tasks_redrive_dead_letters_to_their_source_queues() {
 
     // Not a dead-letter queue: refused.
     let unrelated_arn = dlq_arn.replace(":dlq", ":unrelated");
-    let err = client
-        .start_message_move_task()
-        .source_arn(&unrelated_arn)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("Dead Letter Queue"), "{err:?}");
-    let err = client
-        .start_message_move_task()
-        .source_arn(&dlq_arn)
-        .max_number_of_messages_per_second(501)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        format!("{err:?}").contains("MaxNumberOfMessagesPerSecond"),
-        "{err:?}"
+    refused(
+        client
+            .start_message_move_task()
+            .source_arn(&unrelated_arn)
+            .send()
+            .await,
+        "Dead Letter Queue",
     );
+    refused(
+        client
+            .start_message_move_task()
+            .source_arn(&dlq_arn)
+            .max_number_of_messages_per_second(501)
+            .send()
+            .await,
+        "MaxNumberOfMessagesPerSecond",
+    );
+}
+
+/// Dead letters waiting for a move task: a dead-letter queue, its source queue and a target
+/// queue (URLs and ARNs).
+struct Parked {
+    dlq: String,
+    dlq_arn: String,
+    source: String,
+    target: String,
+    target_arn: String,
+}
+
+impl Parked {
+    /// Creates the queues `[dlq, source, target]` of `names` and sends `n` messages
+    /// (`"{body}{i}"`) to the dead-letter queue.
+    async fn new(client: &aws_sdk_sqs::Client, names: [&str; 3], n: usize, body: &str) -> Self {
+        let [dlq_name, source_name, target_name] = names;
+        let dlq = create_queue(client, dlq_name).await;
+        let dlq_arn = arn(client, &dlq).await;
+        let source = with_dlq(client, source_name, &dlq_arn).await;
+        let target = create_queue(client, target_name).await;
+        let target_arn = arn(client, &target).await;
+        for i in 0..n {
+            send_body(client, &dlq, format!("{body}{i}")).await;
+        }
+        Self {
+            dlq,
+            dlq_arn,
+            source,
+            target,
+            target_arn,
+        }
+    }
+
+    /// Starts a move task from the dead-letter queue to the target at `rate` messages a
+    /// second.
+    async fn start_move(
+        &self,
+        client: &aws_sdk_sqs::Client,
+        rate: i32,
+    ) -> aws_sdk_sqs::operation::start_message_move_task::StartMessageMoveTaskOutput {
+        client
+            .start_message_move_task()
+            .source_arn(&self.dlq_arn)
+            .destination_arn(&self.target_arn)
+            .max_number_of_messages_per_second(rate)
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 #[tokio::test]
 async fn a_rated_move_task_can_be_cancelled() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let dlq = create(&client, "slow-dlq").await;
-    let dlq_arn = arn(&client, &dlq).await;
-    let main = with_dlq(&client, "slow", &dlq_arn).await;
-    let target = create(&client, "target").await;
-    let target_arn = arn(&client, &target).await;
-    for i in 0..6 {
-        client
-            .send_message()
-            .queue_url(&dlq)
-            .message_body(format!("parked {i}"))
-            .send()
-            .await
-            .unwrap();
-    }
-    let handle = client
-        .start_message_move_task()
-        .source_arn(&dlq_arn)
-        .destination_arn(&target_arn)
-        .max_number_of_messages_per_second(2)
-        .send()
-        .await
-        .unwrap()
-        .task_handle
-        .unwrap();
+    let parked = Parked::new(&client, ["slow-dlq", "slow", "target"], 6, "parked ").await;
+    let handle = parked.start_move(&client, 2).await.task_handle.unwrap();
+    let Parked {
+        dlq,
+        dlq_arn,
+        source: main,
+        target,
+        target_arn,
+    } = parked;
     // One round (2 messages) a second: after the first round the task is still running.
     let deadline = Instant::now() + Duration::from_secs(5);
     let running = loop {
@@ -494,14 +504,15 @@ async fn a_rated_move_task_can_be_cancelled() {
     assert_eq!(task.status(), Some("RUNNING"));
     assert_eq!(task.task_handle(), Some(handle.as_str()));
     assert_eq!(task.max_number_of_messages_per_second(), Some(2));
-    let err = client
-        .start_message_move_task()
-        .source_arn(&dlq_arn)
-        .destination_arn(&target_arn)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("already running"), "{err:?}");
+    refused(
+        client
+            .start_message_move_task()
+            .source_arn(&dlq_arn)
+            .destination_arn(&target_arn)
+            .send()
+            .await,
+        "already running",
+    );
     let cancelled = client
         .cancel_message_move_task()
         .task_handle(&handle)
@@ -542,28 +553,20 @@ async fn the_query_protocol_is_refused_with_the_sdks_to_use() {
 async fn a_task_running_when_the_stack_stops_is_failed_at_the_next_open() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let dlq = create(&client, "restart-dlq").await;
-    let dlq_arn = arn(&client, &dlq).await;
-    with_dlq(&client, "restart", &dlq_arn).await;
-    let target = create(&client, "restart-target").await;
-    let target_arn = arn(&client, &target).await;
-    for i in 0..5 {
-        client
-            .send_message()
-            .queue_url(&dlq)
-            .message_body(format!("m{i}"))
-            .send()
-            .await
-            .unwrap();
-    }
-    client
-        .start_message_move_task()
-        .source_arn(&dlq_arn)
-        .destination_arn(&target_arn)
-        .max_number_of_messages_per_second(1)
-        .send()
-        .await
-        .unwrap();
+    let parked = Parked::new(
+        &client,
+        ["restart-dlq", "restart", "restart-target"],
+        5,
+        "m",
+    )
+    .await;
+    parked.start_move(&client, 1).await;
+    let Parked {
+        dlq,
+        dlq_arn,
+        target,
+        ..
+    } = parked;
     // Opening the store again is what a restart does.
     durapipe_local::sqs::Queues::open(
         stack.db.clone(),

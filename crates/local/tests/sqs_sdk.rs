@@ -10,24 +10,14 @@ use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
     QueueAttributeName, SendMessageBatchRequestEntry,
 };
+use common::{create_queue, send_body};
 use durapipe_local::sqs::md5;
-
-async fn create(client: &aws_sdk_sqs::Client, name: &str) -> String {
-    client
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap()
-}
 
 #[tokio::test]
 async fn queues_are_created_found_and_listed() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let url = create(&client, "dev-data-processing-queue").await;
+    let url = create_queue(&client, "dev-data-processing-queue").await;
     assert_eq!(
         url,
         format!(
@@ -36,8 +26,11 @@ async fn queues_are_created_found_and_listed() {
         )
     );
     // Creating again with the same attributes is idempotent.
-    assert_eq!(create(&client, "dev-data-processing-queue").await, url);
-    create(&client, "dev-data-processing-dlq").await;
+    assert_eq!(
+        create_queue(&client, "dev-data-processing-queue").await,
+        url
+    );
+    create_queue(&client, "dev-data-processing-dlq").await;
     let got = client
         .get_queue_url()
         .queue_name("dev-data-processing-dlq")
@@ -68,7 +61,7 @@ async fn queues_are_created_found_and_listed() {
 async fn messages_are_sent_received_and_deleted() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let url = create(&client, "q").await;
+    let url = create_queue(&client, "q").await;
     let body = r#"{"data_source": "test.csv", "processing_type": "standard"}"#;
     let sent = client
         .send_message()
@@ -181,14 +174,8 @@ async fn messages_are_sent_received_and_deleted() {
 async fn visibility_timeout_returns_messages_and_counts_receives() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let url = create(&client, "vis").await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
+    let url = create_queue(&client, "vis").await;
+    send_body(&client, &url, "x").await;
     let first = client
         .receive_message()
         .queue_url(&url)
@@ -238,18 +225,12 @@ async fn visibility_timeout_returns_messages_and_counts_receives() {
 async fn long_polling_wakes_on_send() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let url = create(&client, "lp").await;
+    let url = create_queue(&client, "lp").await;
     let sender = {
         let (client, url) = (client.clone(), url.clone());
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(300)).await;
-            client
-                .send_message()
-                .queue_url(&url)
-                .message_body("late")
-                .send()
-                .await
-                .unwrap();
+            send_body(&client, &url, "late").await;
         })
     };
     let started = Instant::now();
@@ -279,7 +260,7 @@ async fn long_polling_wakes_on_send() {
 async fn batches_send_and_delete_up_to_ten() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    let url = create(&client, "batch").await;
+    let url = create_queue(&client, "batch").await;
     let entries: Vec<_> = (0..10)
         .map(|i| {
             SendMessageBatchRequestEntry::builder()
@@ -356,7 +337,7 @@ async fn batches_send_and_delete_up_to_ten() {
 async fn redrive_moves_messages_to_the_dead_letter_queue() {
     let stack = common::stack().await;
     let client = common::sqs_client(&stack.endpoint);
-    create(&client, "dlq").await;
+    create_queue(&client, "dlq").await;
     let url = client
         .create_queue()
         .queue_name("main")
@@ -369,13 +350,7 @@ async fn redrive_moves_messages_to_the_dead_letter_queue() {
         .unwrap()
         .queue_url
         .unwrap();
-    let sent = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("poison")
-        .send()
-        .await
-        .unwrap();
+    let sent = send_body(&client, &url, "poison").await;
     for _ in 0..2 {
         let got = client
             .receive_message()

@@ -107,7 +107,7 @@ pub enum DbError {
     /// The file could not be put in write-ahead-log mode (which every durability level needs).
     #[error("database {path} is in journal mode {mode}, not WAL")]
     NotWal {
-        /// The file.
+        /// The database file's path.
         path: PathBuf,
         /// The journal mode SQLite kept.
         mode: String,
@@ -115,7 +115,7 @@ pub enum DbError {
     /// The writer thread could not be started.
     #[error("cannot start the writer thread of database {path}")]
     WriterThread {
-        /// The file.
+        /// The database file's path.
         path: PathBuf,
         /// Why it failed.
         #[source]

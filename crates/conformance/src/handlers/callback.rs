@@ -6,7 +6,9 @@ use aws_durable_execution_sdk as durable;
 use durable::serdes::SerdesContext;
 use serde_json::{json, Value};
 
-use super::{err, message_of, Install};
+use durable::builders::callback::CreateCallbackBuilder;
+
+use super::{err, message_of, Install, Limits};
 use crate::host::Host;
 
 /// This suite's handlers.
@@ -34,11 +36,17 @@ pub(super) fn handlers() -> Vec<(&'static str, Install)> {
     ]
 }
 
-/// Limits of a created callback: general timeout and heartbeat timeout, in seconds.
-#[derive(Clone, Copy, Default)]
-struct Limits {
-    timeout: Option<u64>,
-    heartbeat: Option<u64>,
+/// Creates a callback named `cb_name` with `limits`.
+fn create(
+    ctx: &durable::DurableContext,
+    cb_name: String,
+    limits: Limits,
+) -> CreateCallbackBuilder<Value> {
+    limits.apply(
+        ctx.create_callback::<Value>().name(cb_name),
+        CreateCallbackBuilder::timeout,
+        CreateCallbackBuilder::heartbeat,
+    )
 }
 
 /// Creates a callback named `cb_name` (with `limits`), runs `between`, then awaits its result.
@@ -46,14 +54,7 @@ fn callback_then(host: &Host, name: &str, limits: Limits, between: Between) -> a
     host.durable(
         name,
         move |cb_name: String, ctx: durable::DurableContext| async move {
-            let mut builder = ctx.create_callback::<Value>().name(cb_name);
-            if let Some(s) = limits.timeout {
-                builder = builder.timeout(Duration::from_secs(s));
-            }
-            if let Some(s) = limits.heartbeat {
-                builder = builder.heartbeat(Duration::from_secs(s));
-            }
-            let cb = builder.await?;
+            let cb = create(&ctx, cb_name, limits).await?;
             match between {
                 Between::Nothing => {}
                 Between::Step => {
@@ -91,29 +92,17 @@ fn r4_2(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 4.3: a callback with a 5 s timeout that nobody completes.
 fn r4_3(host: &Host, name: &str) -> anyhow::Result<()> {
-    let limits = Limits {
-        timeout: Some(5),
-        heartbeat: None,
-    };
-    callback_then(host, name, limits, Between::Nothing)
+    callback_then(host, name, Limits::timeout(5), Between::Nothing)
 }
 
 /// 4.4: a callback with a 5 s heartbeat timeout that gets no heartbeat.
 fn r4_4(host: &Host, name: &str) -> anyhow::Result<()> {
-    let limits = Limits {
-        timeout: None,
-        heartbeat: Some(5),
-    };
-    callback_then(host, name, limits, Between::Nothing)
+    callback_then(host, name, Limits::heartbeat(5), Between::Nothing)
 }
 
 /// 4.5: a callback with a 10 s heartbeat timeout, kept alive by a heartbeat.
 fn r4_5(host: &Host, name: &str) -> anyhow::Result<()> {
-    let limits = Limits {
-        timeout: None,
-        heartbeat: Some(10),
-    };
-    callback_then(host, name, limits, Between::Nothing)
+    callback_then(host, name, Limits::heartbeat(10), Between::Nothing)
 }
 
 /// 4.6: the external system fails the callback; the error escapes.
@@ -128,11 +117,7 @@ fn r4_7(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 4.8: create (5 s timeout), a step, then the result, which times out.
 fn r4_8(host: &Host, name: &str) -> anyhow::Result<()> {
-    let limits = Limits {
-        timeout: Some(5),
-        heartbeat: None,
-    };
-    callback_then(host, name, limits, Between::Step)
+    callback_then(host, name, Limits::timeout(5), Between::Step)
 }
 
 /// 4.9: create, a 5 s wait, then the result (which arrived during the wait).
@@ -147,11 +132,7 @@ fn r4_10(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 4.11: create (3 s timeout), a 6 s wait, then the result (timed out during the wait).
 fn r4_11(host: &Host, name: &str) -> anyhow::Result<()> {
-    let limits = Limits {
-        timeout: Some(3),
-        heartbeat: None,
-    };
-    callback_then(host, name, limits, Between::Wait(6))
+    callback_then(host, name, Limits::timeout(3), Between::Wait(6))
 }
 
 /// 4.12: the callback's result, then a 2 s wait, then the result is returned.
@@ -167,17 +148,13 @@ fn r4_12(host: &Host, name: &str) -> anyhow::Result<()> {
     )
 }
 
-/// A callback (optionally with a timeout) whose failure is caught, then a 2 s wait; returns
-/// the caught error's message.
-fn caught_then_wait(host: &Host, name: &str, timeout: Option<u64>) -> anyhow::Result<()> {
+/// A callback (with `limits`) whose failure is caught, then a 2 s wait; returns the caught
+/// error's message.
+fn caught_then_wait(host: &Host, name: &str, limits: Limits) -> anyhow::Result<()> {
     host.durable(
         name,
         move |cb_name: String, ctx: durable::DurableContext| async move {
-            let mut builder = ctx.create_callback::<Value>().name(cb_name);
-            if let Some(s) = timeout {
-                builder = builder.timeout(Duration::from_secs(s));
-            }
-            let cb = builder.await?;
+            let cb = create(&ctx, cb_name, limits).await?;
             let outcome = match cb.result().await {
                 Ok(v) => json!({ "result": v }),
                 Err(e) => json!({ "error": message_of(&e) }),
@@ -190,12 +167,12 @@ fn caught_then_wait(host: &Host, name: &str, timeout: Option<u64>) -> anyhow::Re
 
 /// 4.13: the callback's failure is caught, then a 2 s wait.
 fn r4_13(host: &Host, name: &str) -> anyhow::Result<()> {
-    caught_then_wait(host, name, None)
+    caught_then_wait(host, name, Limits::default())
 }
 
 /// 4.14: the callback's timeout (3 s) is caught, then a 2 s wait.
 fn r4_14(host: &Host, name: &str) -> anyhow::Result<()> {
-    caught_then_wait(host, name, Some(3))
+    caught_then_wait(host, name, Limits::timeout(3))
 }
 
 /// Reads a callback payload `{id, message, timestamp}` whose timestamp is an RFC 3339 string
@@ -281,47 +258,58 @@ fn two_names(names: &[String]) -> Result<(String, String), durable::BoxError> {
     }
 }
 
-/// 4.17: create A, await A, then create B, await B.
-fn r4_17(host: &Host, name: &str) -> anyhow::Result<()> {
+/// In which order 4.17–4.19 create and await two callbacks, A and B.
+#[derive(Clone, Copy)]
+enum Order {
+    /// Create A, await A, then create B, await B.
+    OneAfterTheOther,
+    /// Create A and B, then await A, then B.
+    BothThenA,
+    /// Create A and B, then await B, then A.
+    BothThenB,
+}
+
+/// Two callbacks named by the input `[a, b]`, created and awaited in `order`; returns both
+/// results, A's first.
+fn two_callbacks(host: &Host, name: &str, order: Order) -> anyhow::Result<()> {
     host.durable(
         name,
-        |names: Vec<String>, ctx: durable::DurableContext| async move {
+        move |names: Vec<String>, ctx: durable::DurableContext| async move {
             let (a, b) = two_names(&names)?;
             let cb_a = ctx.create_callback::<Value>().name(a).await?;
-            let ra = cb_a.result().await?;
-            let cb_b = ctx.create_callback::<Value>().name(b).await?;
-            let rb = cb_b.result().await?;
+            let (ra, rb) = match order {
+                Order::OneAfterTheOther => {
+                    let ra = cb_a.result().await?;
+                    let cb_b = ctx.create_callback::<Value>().name(b).await?;
+                    (ra, cb_b.result().await?)
+                }
+                Order::BothThenA => {
+                    let cb_b = ctx.create_callback::<Value>().name(b).await?;
+                    let ra = cb_a.result().await?;
+                    (ra, cb_b.result().await?)
+                }
+                Order::BothThenB => {
+                    let cb_b = ctx.create_callback::<Value>().name(b).await?;
+                    let rb = cb_b.result().await?;
+                    (cb_a.result().await?, rb)
+                }
+            };
             Ok(json!([ra, rb]))
         },
     )
+}
+
+/// 4.17: create A, await A, then create B, await B.
+fn r4_17(host: &Host, name: &str) -> anyhow::Result<()> {
+    two_callbacks(host, name, Order::OneAfterTheOther)
 }
 
 /// 4.18: create A and B, await A, then B.
 fn r4_18(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
-        name,
-        |names: Vec<String>, ctx: durable::DurableContext| async move {
-            let (a, b) = two_names(&names)?;
-            let cb_a = ctx.create_callback::<Value>().name(a).await?;
-            let cb_b = ctx.create_callback::<Value>().name(b).await?;
-            let ra = cb_a.result().await?;
-            let rb = cb_b.result().await?;
-            Ok(json!([ra, rb]))
-        },
-    )
+    two_callbacks(host, name, Order::BothThenA)
 }
 
 /// 4.19: create A and B, await B, then A.
 fn r4_19(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
-        name,
-        |names: Vec<String>, ctx: durable::DurableContext| async move {
-            let (a, b) = two_names(&names)?;
-            let cb_a = ctx.create_callback::<Value>().name(a).await?;
-            let cb_b = ctx.create_callback::<Value>().name(b).await?;
-            let rb = cb_b.result().await?;
-            let ra = cb_a.result().await?;
-            Ok(json!([ra, rb]))
-        },
-    )
+    two_callbacks(host, name, Order::BothThenB)
 }

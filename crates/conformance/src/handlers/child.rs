@@ -38,17 +38,64 @@ async fn echo(ctx: &durable::DurableContext, value: String) -> Result<String, du
     Ok(ctx.step(move |_| async move { Ok(value) }).await?)
 }
 
-/// 3.1: an unnamed child context with one step returning the input.
-fn r3_1(host: &Host, name: &str) -> anyhow::Result<()> {
+/// Registers a handler that runs `body` (given the context and the input) in a child context,
+/// named `child_name` when given, and returns the child's result.
+fn in_child<E, O, F, Fut>(
+    host: &Host,
+    name: &str,
+    child_name: Option<&'static str>,
+    body: F,
+) -> anyhow::Result<()>
+where
+    E: for<'de> serde::Deserialize<'de> + Send + 'static,
+    O: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    F: Fn(durable::DurableContext, E) -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<O, durable::BoxError>> + Send + 'static,
+{
     host.durable(
         name,
-        |input: String, ctx: durable::DurableContext| async move {
-            let out: String = ctx
-                .run_in_child_context(move |child| async move { echo(&child, input).await })
-                .await?;
-            Ok(out)
+        move |input: E, ctx: durable::DurableContext| async move {
+            let mut child = ctx.run_in_child_context(move |child| body(child, input));
+            if let Some(child_name) = child_name {
+                child = child.name(child_name);
+            }
+            Ok(child.await?)
         },
     )
+}
+
+/// A step in `ctx` that always fails with `message`, retried as `retry` says.
+async fn failing_step(
+    ctx: &durable::DurableContext,
+    message: &'static str,
+    retry: impl Fn(&durable::StepError, u32) -> durable::RetryDecision + Send + Sync + 'static,
+) -> Result<String, durable::BoxError> {
+    Ok(ctx
+        .step(move |_| async move { Err(err(message)) })
+        .retry_strategy(retry)
+        .await?)
+}
+
+/// A child context `step-and-wait`: a step returning `input`, then a 1 s wait.
+async fn step_and_wait(
+    ctx: &durable::DurableContext,
+    input: String,
+) -> Result<String, durable::BoxError> {
+    Ok(ctx
+        .run_in_child_context(move |child| async move {
+            let v = echo(&child, input).await?;
+            child.wait(Duration::from_secs(1)).await?;
+            Ok(v)
+        })
+        .name("step-and-wait")
+        .await?)
+}
+
+/// 3.1: an unnamed child context with one step returning the input.
+fn r3_1(host: &Host, name: &str) -> anyhow::Result<()> {
+    in_child(host, name, None, |child, input: String| async move {
+        echo(&child, input).await
+    })
 }
 
 /// The input of 3.2.
@@ -75,36 +122,25 @@ fn r3_2(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 3.3: a named child context with two steps, the second taking the first's result.
 fn r3_3(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
+    in_child(
+        host,
         name,
-        |input: String, ctx: durable::DurableContext| async move {
-            let out: String = ctx
-                .run_in_child_context(move |child| async move {
-                    let first = echo(&child, input).await?;
-                    echo(&child, first).await
-                })
-                .name("two-steps")
-                .await?;
-            Ok(out)
+        Some("two-steps"),
+        |child, input: String| async move {
+            let first = echo(&child, input).await?;
+            echo(&child, first).await
         },
     )
 }
 
 /// 3.4: a named child context whose step fails (no retry); the execution fails.
 fn r3_4(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out: String = ctx
-            .run_in_child_context(|child| async move {
-                let v: String = child
-                    .step(|_| async { Err(err("child step failed")) })
-                    .retry_strategy(no_retry)
-                    .await?;
-                Ok(v)
-            })
-            .name("failing-child")
-            .await?;
-        Ok(out)
-    })
+    in_child(
+        host,
+        name,
+        Some("failing-child"),
+        |child, _: Value| async move { failing_step(&child, "child step failed", no_retry).await },
+    )
 }
 
 /// 3.5: an unnamed child context fails and is caught; a recovery step returns the input.
@@ -114,11 +150,7 @@ fn r3_5(host: &Host, name: &str) -> anyhow::Result<()> {
         |input: String, ctx: durable::DurableContext| async move {
             let failed = ctx
                 .run_in_child_context(|child| async move {
-                    let v: String = child
-                        .step(|_| async { Err(err("child step failed")) })
-                        .retry_strategy(no_retry)
-                        .await?;
-                    Ok(v)
+                    failing_step(&child, "child step failed", no_retry).await
                 })
                 .await;
             if failed.is_ok() {
@@ -131,65 +163,50 @@ fn r3_5(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 3.6: an outer named child (a step, then an inner named child with a step).
 fn r3_6(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
+    in_child(
+        host,
         name,
-        |input: String, ctx: durable::DurableContext| async move {
-            let out: String = ctx
-                .run_in_child_context(move |outer| async move {
-                    let v = echo(&outer, input).await?;
-                    let inner: String = outer
-                        .run_in_child_context(move |inner| async move { echo(&inner, v).await })
-                        .name("inner")
-                        .await?;
-                    Ok(inner)
-                })
-                .name("outer")
+        Some("outer"),
+        |outer, input: String| async move {
+            let v = echo(&outer, input).await?;
+            let inner: String = outer
+                .run_in_child_context(move |inner| async move { echo(&inner, v).await })
+                .name("inner")
                 .await?;
-            Ok(out)
+            Ok(inner)
         },
     )
 }
 
 /// 3.7: a named child whose step fails once and succeeds on the retry.
 fn r3_7(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
+    in_child(
+        host,
         name,
-        |input: String, ctx: durable::DurableContext| async move {
-            let out: String = ctx
-                .run_in_child_context(move |child| async move {
-                    let v: String = child
-                        .step(move |sc| async move {
-                            if sc.attempt() < 2 {
-                                return Err(err("transient failure"));
-                            }
-                            Ok(input)
-                        })
-                        .retry_strategy(retry_up_to(3, 1))
-                        .await?;
-                    Ok(v)
+        Some("retrying-child"),
+        |child, input: String| async move {
+            let v: String = child
+                .step(move |sc| async move {
+                    if sc.attempt() < 2 {
+                        return Err(err("transient failure"));
+                    }
+                    Ok(input)
                 })
-                .name("retrying-child")
+                .retry_strategy(retry_up_to(3, 1))
                 .await?;
-            Ok(out)
+            Ok(v)
         },
     )
 }
 
 /// 3.8: a named child whose step always fails, two attempts in all; the execution fails.
 fn r3_8(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out: String = ctx
-            .run_in_child_context(|child| async move {
-                let v: String = child
-                    .step(|_| async { Err(err("always fails")) })
-                    .retry_strategy(retry_up_to(2, 1))
-                    .await?;
-                Ok(v)
-            })
-            .name("exhausted-child")
-            .await?;
-        Ok(out)
-    })
+    in_child(
+        host,
+        name,
+        Some("exhausted-child"),
+        |child, _: Value| async move { failing_step(&child, "always fails", retry_up_to(2, 1)).await },
+    )
 }
 
 /// 3.9: an unnamed child with a step, then a wait; the replay uses the child's stored result.
@@ -210,17 +227,7 @@ fn r3_9(host: &Host, name: &str) -> anyhow::Result<()> {
 fn r3_10(host: &Host, name: &str) -> anyhow::Result<()> {
     host.durable(
         name,
-        |input: String, ctx: durable::DurableContext| async move {
-            let out: String = ctx
-                .run_in_child_context(move |child| async move {
-                    let v = echo(&child, input).await?;
-                    child.wait(Duration::from_secs(1)).await?;
-                    Ok(v)
-                })
-                .name("step-and-wait")
-                .await?;
-            Ok(out)
-        },
+        |input: String, ctx: durable::DurableContext| async move { step_and_wait(&ctx, input).await },
     )
 }
 
@@ -250,26 +257,18 @@ fn r3_11(host: &Host, name: &str) -> anyhow::Result<()> {
 /// 3.12: the function crashes inside an unnamed child's step on the first invocation; the
 /// next invocation re-runs the step.
 fn r3_12(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
-        name,
-        |input: String, ctx: durable::DurableContext| async move {
-            let out: String = ctx
-                .run_in_child_context(move |child| async move {
-                    let first_run = !child.is_replaying();
-                    let v: String = child
-                        .step(move |_| async move {
-                            if first_run {
-                                crash("the step crashed the function");
-                            }
-                            Ok(input)
-                        })
-                        .await?;
-                    Ok(v)
-                })
-                .await?;
-            Ok(out)
-        },
-    )
+    in_child(host, name, None, |child, input: String| async move {
+        let first_run = !child.is_replaying();
+        let v: String = child
+            .step(move |_| async move {
+                if first_run {
+                    crash("the step crashed the function");
+                }
+                Ok(input)
+            })
+            .await?;
+        Ok(v)
+    })
 }
 
 /// 3.13: a named child with only a wait, then a step outside it.
@@ -328,23 +327,15 @@ fn r3_14(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 3.15: a named child fails directly, without any operation; the execution fails.
 fn r3_15(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out: String = ctx
-            .run_in_child_context(|_| async { Err(err("child body failed")) })
-            .name("failing-body")
-            .await?;
-        Ok(out)
+    in_child(host, name, Some("failing-body"), |_, _: Value| async {
+        Err::<String, _>(err("child body failed"))
     })
 }
 
 /// 3.16: a named child returns null directly.
 fn r3_16(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out: Option<String> = ctx
-            .run_in_child_context(|_| async { Ok(None) })
-            .name("null-child")
-            .await?;
-        Ok(out)
+    in_child(host, name, Some("null-child"), |_, _: Value| async {
+        Ok(None::<String>)
     })
 }
 
@@ -371,14 +362,7 @@ fn r3_18(host: &Host, name: &str) -> anyhow::Result<()> {
     host.durable(
         name,
         |input: String, ctx: durable::DurableContext| async move {
-            let v: String = ctx
-                .run_in_child_context(move |child| async move {
-                    let v = echo(&child, input).await?;
-                    child.wait(Duration::from_secs(1)).await?;
-                    Ok(v)
-                })
-                .name("step-and-wait")
-                .await?;
+            let v = step_and_wait(&ctx, input).await?;
             let out = echo(&ctx, v).await?;
             ctx.wait(Duration::from_secs(1)).await?;
             Ok(out)

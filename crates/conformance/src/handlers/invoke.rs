@@ -51,15 +51,26 @@ fn failing_target(host: &Host, name: &str) -> anyhow::Result<String> {
     Ok(target)
 }
 
+/// Registers the entry point `name`: `body` runs with the context, the name of the function
+/// it invokes (`target`, registered by the caller) and the input.
+fn invoking<E, O, F, Fut>(host: &Host, name: &str, target: String, body: F) -> anyhow::Result<()>
+where
+    E: for<'de> serde::Deserialize<'de> + Send + 'static,
+    O: serde::Serialize + Send + 'static,
+    F: Fn(durable::DurableContext, String, E) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<O, durable::BoxError>> + Send + 'static,
+{
+    host.durable(name, move |input: E, ctx: durable::DurableContext| {
+        body(ctx, target.clone(), input)
+    })
+}
+
 /// An entry point that invokes the echo target with its input and returns the result.
 fn invoke_echo_with_input(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = echo_target(host, name)?;
-    host.durable(name, move |event: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let out = ctx.invoke::<Value, _>(target, event).await?;
-            Ok(out)
-        }
+    invoking(host, name, target, |ctx, target, event: Value| async move {
+        let out = ctx.invoke::<Value, _>(target, event).await?;
+        Ok(out)
     })
 }
 
@@ -78,15 +89,12 @@ struct Named {
 /// 5.2: invoke the echo target with `input.payload`, named `input.name`.
 fn r5_2(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = echo_target(host, name)?;
-    host.durable(name, move |input: Named, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let out = ctx
-                .invoke::<Value, _>(target, input.payload)
-                .name(input.name)
-                .await?;
-            Ok(out)
-        }
+    invoking(host, name, target, |ctx, target, input: Named| async move {
+        let out = ctx
+            .invoke::<Value, _>(target, input.payload)
+            .name(input.name)
+            .await?;
+        Ok(out)
     })
 }
 
@@ -103,24 +111,18 @@ fn r5_4(host: &Host, name: &str) -> anyhow::Result<()> {
 /// 5.5: the target fails; the error escapes.
 fn r5_5(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = failing_target(host, name)?;
-    host.durable(name, move |event: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let out = ctx.invoke::<Value, _>(target, event).await?;
-            Ok(out)
-        }
+    invoking(host, name, target, |ctx, target, event: Value| async move {
+        let out = ctx.invoke::<Value, _>(target, event).await?;
+        Ok(out)
     })
 }
 
 /// 5.6: the target fails; the error is caught and a fallback returned.
 fn r5_6(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = failing_target(host, name)?;
-    host.durable(name, move |event: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let out = ctx.invoke::<Value, _>(target, event).await;
-            Ok(out.unwrap_or_else(|_| json!("fallback")))
-        }
+    invoking(host, name, target, |ctx, target, event: Value| async move {
+        let out = ctx.invoke::<Value, _>(target, event).await;
+        Ok(out.unwrap_or_else(|_| json!("fallback")))
     })
 }
 
@@ -137,13 +139,10 @@ fn r5_7(host: &Host, name: &str) -> anyhow::Result<()> {
             Ok(json!({ "received": size }))
         },
     )?;
-    host.durable(name, move |_: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let large = json!({ "data": "x".repeat(200_000) });
-            let out = ctx.invoke::<Value, _>(target, large).await?;
-            Ok(out)
-        }
+    invoking(host, name, target, |ctx, target, _: Value| async move {
+        let large = json!({ "data": "x".repeat(200_000) });
+        let out = ctx.invoke::<Value, _>(target, large).await?;
+        Ok(out)
     })
 }
 
@@ -158,87 +157,74 @@ struct Tenant {
 /// 5.8: invoke the echo target with `input.payload` for tenant `input.tenantId`.
 fn r5_8(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = echo_target(host, name)?;
-    host.durable(name, move |input: Tenant, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
+    invoking(
+        host,
+        name,
+        target,
+        |ctx, target, input: Tenant| async move {
             let out = ctx
                 .invoke::<Value, _>(target, input.payload)
                 .tenant_id(input.tenant_id)
                 .await?;
             Ok(out)
-        }
-    })
+        },
+    )
 }
 
 /// 5.9: invoke, then a 1 s wait; the replay takes the stored result.
 fn r5_9(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = echo_target(host, name)?;
-    host.durable(name, move |event: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let out = ctx.invoke::<Value, _>(target, event).await?;
-            ctx.wait(Duration::from_secs(1)).await?;
-            Ok(out)
-        }
+    invoking(host, name, target, |ctx, target, event: Value| async move {
+        let out = ctx.invoke::<Value, _>(target, event).await?;
+        ctx.wait(Duration::from_secs(1)).await?;
+        Ok(out)
     })
 }
 
 /// 5.10: a failing invoke is caught, then a 1 s wait; the replay re-raises it.
 fn r5_10(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = failing_target(host, name)?;
-    host.durable(name, move |event: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let caught = ctx.invoke::<Value, _>(target, event).await.is_err();
-            ctx.wait(Duration::from_secs(1)).await?;
-            Ok(json!({ "caught": caught }))
-        }
+    invoking(host, name, target, |ctx, target, event: Value| async move {
+        let caught = ctx.invoke::<Value, _>(target, event).await.is_err();
+        ctx.wait(Duration::from_secs(1)).await?;
+        Ok(json!({ "caught": caught }))
     })
 }
 
 /// 5.11: a step, then an invoke of the echo target with the step's result.
 fn r5_11(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = echo_target(host, name)?;
-    host.durable(name, move |_: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let v: String = ctx.step(|_| async { Ok("step result".to_owned()) }).await?;
-            let out = ctx.invoke::<Value, _>(target, v).await?;
-            Ok(out)
-        }
+    invoking(host, name, target, |ctx, target, _: Value| async move {
+        let v: String = ctx.step(|_| async { Ok("step result".to_owned()) }).await?;
+        let out = ctx.invoke::<Value, _>(target, v).await?;
+        Ok(out)
     })
 }
 
 /// 5.12: an invoke, then a step that processes its result.
 fn r5_12(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = echo_target(host, name)?;
-    host.durable(name, move |_: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let got = ctx
-                .invoke::<Value, _>(target, json!("invoke result"))
-                .await?;
-            let out: Value = ctx
-                .step(move |_| async move { Ok(json!({ "processed": got })) })
-                .await?;
-            Ok(out)
-        }
+    invoking(host, name, target, |ctx, target, _: Value| async move {
+        let got = ctx
+            .invoke::<Value, _>(target, json!("invoke result"))
+            .await?;
+        let out: Value = ctx
+            .step(move |_| async move { Ok(json!({ "processed": got })) })
+            .await?;
+        Ok(out)
     })
 }
 
 /// 5.13: an invoke inside an unnamed child context.
 fn r5_13(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = echo_target(host, name)?;
-    host.durable(name, move |event: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let out: Value = ctx
-                .run_in_child_context(move |child| async move {
-                    Ok(child.invoke::<Value, _>(target, event).await?)
-                })
-                .await?;
-            Ok(out)
-        }
+    invoking(host, name, target, |ctx, target, event: Value| async move {
+        let out: Value = ctx
+            .run_in_child_context(move |child| async move {
+                Ok(child.invoke::<Value, _>(target, event).await?)
+            })
+            .await?;
+        Ok(out)
     })
 }
 
@@ -297,15 +283,12 @@ fn uppercase_strings(value: Value) -> Value {
 /// 5.15: the outgoing payload goes through a serdes that uppercases it.
 fn r5_15(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = echo_target(host, name)?;
-    host.durable(name, move |event: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let out = ctx
-                .invoke::<Value, _>(target, event)
-                .payload_serdes(UppercasePayload)
-                .await?;
-            Ok(out)
-        }
+    invoking(host, name, target, |ctx, target, event: Value| async move {
+        let out = ctx
+            .invoke::<Value, _>(target, event)
+            .payload_serdes(UppercasePayload)
+            .await?;
+        Ok(out)
     })
 }
 
@@ -333,14 +316,11 @@ impl durable::Serdes<String> for UppercaseResult {
 /// 5.16: the result goes through a serdes that uppercases it.
 fn r5_16(host: &Host, name: &str) -> anyhow::Result<()> {
     let target = echo_target(host, name)?;
-    host.durable(name, move |event: Value, ctx: durable::DurableContext| {
-        let target = target.clone();
-        async move {
-            let out = ctx
-                .invoke::<String, _>(target, event)
-                .serdes(UppercaseResult)
-                .await?;
-            Ok(out)
-        }
+    invoking(host, name, target, |ctx, target, event: Value| async move {
+        let out = ctx
+            .invoke::<String, _>(target, event)
+            .serdes(UppercaseResult)
+            .await?;
+        Ok(out)
     })
 }

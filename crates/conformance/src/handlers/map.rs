@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use aws_durable_execution_sdk as durable;
-use durable::builders::map_parallel::{BatchResult, BatchSummary, CompletionConfig, NestingMode};
+use durable::builders::map_parallel::{BatchSummary, CompletionConfig, NestingMode};
 use durable::serdes::SerdesContext;
 use serde_json::{json, Value};
 
-use super::{err, typed_err, Install};
+use super::batch::{batch_handler, first_failure_or_projection, projection, OneAtATime, Shape};
+use super::{err, Install};
 use crate::host::Host;
 
 /// This suite's handlers.
@@ -53,29 +54,6 @@ fn items(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// Which projection of a batch result a requirement returns.
-#[derive(Clone, Copy)]
-enum Shape {
-    /// `{completionReason, status, successCount, failureCount, totalCount}`.
-    WithStatus,
-    /// `{completionReason, successCount, failureCount, totalCount}`.
-    Counts,
-}
-
-/// The projection of a batch result the requirements return.
-fn projection<O>(batch: &BatchResult<O>, shape: Shape) -> Value {
-    let mut v = json!({
-        "completionReason": batch.reason.as_str(),
-        "successCount": batch.success_count(),
-        "failureCount": batch.failure_count(),
-        "totalCount": batch.total_count(),
-    });
-    if let Shape::WithStatus = shape {
-        v["status"] = json!(batch.status().as_str());
-    }
-    v
-}
-
 /// A map named `map_name` over `list` (one at a time, with `config`) returning the projection.
 fn projected(
     host: &Host,
@@ -85,18 +63,13 @@ fn projected(
     config: fn() -> CompletionConfig,
     shape: Shape,
 ) -> anyhow::Result<()> {
-    host.durable(
+    batch_handler(
+        host,
         name,
-        move |_: Value, ctx: durable::DurableContext| async move {
-            let batch = ctx
-                .map(items(list), ok_or_fail)
-                .name(map_name)
-                .max_concurrency(1)
-                .completion(config())
-                .await_batch()
-                .await?;
-            Ok(projection(&batch, shape))
-        },
+        map_name,
+        move |ctx| ctx.map(items(list), ok_or_fail),
+        config,
+        move |batch| Ok(projection(batch, shape)),
     )
 }
 
@@ -179,42 +152,30 @@ fn r9_5(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 9.6: fail-fast; item 0 fails; the handler re-raises the batch's first failure.
 fn r9_6(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let batch = ctx
-            .map(items(&["fail", "ok"]), ok_or_fail)
-            .name("throwing")
-            .max_concurrency(1)
-            .completion(CompletionConfig::with_tolerated_failure_count(0))
-            .await_batch()
-            .await?;
-        if let Some(first) = batch.errors().first() {
-            return Err(typed_err(
-                first.error_type.unwrap_or("Error"),
-                first.message,
-            ));
-        }
-        Ok(projection(&batch, Shape::WithStatus))
-    })
+    batch_handler(
+        host,
+        name,
+        "throwing",
+        |ctx| ctx.map(items(&["fail", "ok"]), ok_or_fail),
+        || CompletionConfig::with_tolerated_failure_count(0),
+        first_failure_or_projection,
+    )
 }
 
 /// 9.7: stops once two items succeeded.
 fn r9_7(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let batch = ctx
-            .map(items(&["a", "b", "c", "d"]), |_, _: String, _| async {
+    batch_handler(
+        host,
+        name,
+        "min-successful",
+        |ctx| {
+            ctx.map(items(&["a", "b", "c", "d"]), |_, _: String, _| async {
                 Ok("done".to_owned())
             })
-            .name("min-successful")
-            .max_concurrency(1)
-            .completion(CompletionConfig::with_min_successful(2))
-            .await_batch()
-            .await?;
-        Ok(json!({
-            "completionReason": batch.reason.as_str(),
-            "successCount": batch.success_count(),
-            "totalCount": batch.total_count(),
-        }))
-    })
+        },
+        || CompletionConfig::with_min_successful(2),
+        |batch| Ok(projection(batch, Shape::Successes)),
+    )
 }
 
 /// 9.8: one failure tolerated; every item runs.
@@ -402,10 +363,10 @@ fn r9_18(host: &Host, name: &str) -> anyhow::Result<()> {
     host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
         let batch = ctx
             .map(items(&["ok", "fail"]), ok_or_fail)
-            .name("fail-then-wait")
-            .max_concurrency(1)
-            .completion(CompletionConfig::with_tolerated_failure_count(1))
-            .await_batch()
+            .one_at_a_time(
+                "fail-then-wait",
+                CompletionConfig::with_tolerated_failure_count(1),
+            )
             .await?;
         ctx.wait(Duration::from_secs(1)).await?;
         Ok(projection(&batch, Shape::WithStatus))

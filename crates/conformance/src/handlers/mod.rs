@@ -18,6 +18,7 @@ use aws_durable_execution_sdk as durable;
 
 use crate::host::Host;
 
+mod batch;
 mod callback;
 mod child;
 mod invoke;
@@ -64,6 +65,48 @@ fn retry_up_to(
                 delay: Duration::from_secs(delay_s),
             }
         }
+    }
+}
+
+/// A callback's time limits, in seconds: the general timeout and the heartbeat timeout.
+#[derive(Clone, Copy, Default)]
+struct Limits {
+    timeout: Option<u64>,
+    heartbeat: Option<u64>,
+}
+
+impl Limits {
+    /// A general timeout of `s` seconds only.
+    const fn timeout(s: u64) -> Self {
+        Self {
+            timeout: Some(s),
+            heartbeat: None,
+        }
+    }
+
+    /// A heartbeat timeout of `s` seconds only.
+    const fn heartbeat(s: u64) -> Self {
+        Self {
+            timeout: None,
+            heartbeat: Some(s),
+        }
+    }
+
+    /// `builder` with these limits set through its `timeout` and `heartbeat` setters (the
+    /// create-callback and wait-for-callback builders have the same two).
+    fn apply<B>(
+        self,
+        mut builder: B,
+        timeout: fn(B, Duration) -> B,
+        heartbeat: fn(B, Duration) -> B,
+    ) -> B {
+        if let Some(s) = self.timeout {
+            builder = timeout(builder, Duration::from_secs(s));
+        }
+        if let Some(s) = self.heartbeat {
+            builder = heartbeat(builder, Duration::from_secs(s));
+        }
+        builder
     }
 }
 

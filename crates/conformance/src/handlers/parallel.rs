@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use aws_durable_execution_sdk as durable;
-use durable::builders::map_parallel::{BatchResult, CompletionConfig, NestingMode};
+use durable::builders::map_parallel::{CompletionConfig, NestingMode};
 use durable::serdes::SerdesContext;
 use durable::Branch;
 use serde_json::{json, Value};
 
-use super::{err, typed_err, Install};
+use super::batch::{batch_handler, first_failure_or_projection, projection, OneAtATime, Shape};
+use super::{err, Install};
 use crate::host::Host;
 
 /// This suite's handlers.
@@ -73,29 +74,6 @@ fn outcomes(list: &[bool]) -> Vec<Branch<String>> {
         .collect()
 }
 
-/// Which projection of a batch result a requirement returns.
-#[derive(Clone, Copy)]
-enum Shape {
-    /// `{completionReason, status, successCount, failureCount, totalCount}`.
-    WithStatus,
-    /// `{completionReason, successCount, failureCount, totalCount}`.
-    Counts,
-}
-
-/// The projection of a batch result the requirements return.
-fn projection<O>(batch: &BatchResult<O>, shape: Shape) -> Value {
-    let mut v = json!({
-        "completionReason": batch.reason.as_str(),
-        "successCount": batch.success_count(),
-        "failureCount": batch.failure_count(),
-        "totalCount": batch.total_count(),
-    });
-    if let Shape::WithStatus = shape {
-        v["status"] = json!(batch.status().as_str());
-    }
-    v
-}
-
 /// A parallel named `op` over `list`'s outcomes, one at a time with `config`, returning the
 /// projection.
 fn projected(
@@ -106,18 +84,13 @@ fn projected(
     config: fn() -> CompletionConfig,
     shape: Shape,
 ) -> anyhow::Result<()> {
-    host.durable(
+    batch_handler(
+        host,
         name,
-        move |_: Value, ctx: durable::DurableContext| async move {
-            let batch = ctx
-                .parallel(outcomes(list))
-                .name(op)
-                .max_concurrency(1)
-                .completion(config())
-                .await_batch()
-                .await?;
-            Ok(projection(&batch, shape))
-        },
+        op,
+        move |ctx| ctx.parallel(outcomes(list)),
+        config,
+        move |batch| Ok(projection(batch, shape)),
     )
 }
 
@@ -203,40 +176,26 @@ fn r8_6(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 8.7: fail-fast; branch 0 fails; the handler re-raises the batch's first failure.
 fn r8_7(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let batch = ctx
-            .parallel(outcomes(&[false, true]))
-            .name("throwing")
-            .max_concurrency(1)
-            .completion(CompletionConfig::with_tolerated_failure_count(0))
-            .await_batch()
-            .await?;
-        if let Some(first) = batch.errors().first() {
-            return Err(typed_err(
-                first.error_type.unwrap_or("Error"),
-                first.message,
-            ));
-        }
-        Ok(projection(&batch, Shape::WithStatus))
-    })
+    batch_handler(
+        host,
+        name,
+        "throwing",
+        |ctx| ctx.parallel(outcomes(&[false, true])),
+        || CompletionConfig::with_tolerated_failure_count(0),
+        first_failure_or_projection,
+    )
 }
 
 /// 8.8: stops once two branches succeeded.
 fn r8_8(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let batch = ctx
-            .parallel(outcomes(&[true, true, true, true]))
-            .name("min-successful")
-            .max_concurrency(1)
-            .completion(CompletionConfig::with_min_successful(2))
-            .await_batch()
-            .await?;
-        Ok(json!({
-            "completionReason": batch.reason.as_str(),
-            "successCount": batch.success_count(),
-            "totalCount": batch.total_count(),
-        }))
-    })
+    projected(
+        host,
+        name,
+        "min-successful",
+        &[true, true, true, true],
+        || CompletionConfig::with_min_successful(2),
+        Shape::Successes,
+    )
 }
 
 /// 8.9: one failure tolerated; every branch runs.
@@ -394,10 +353,7 @@ fn r8_18(host: &Host, name: &str) -> anyhow::Result<()> {
             .build()?;
         let batch = ctx
             .parallel(outcomes(&[false, false, true, true]))
-            .name("combined")
-            .max_concurrency(1)
-            .completion(config)
-            .await_batch()
+            .one_at_a_time("combined", config)
             .await?;
         Ok(projection(&batch, Shape::Counts))
     })
@@ -420,21 +376,21 @@ fn r8_19(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 8.20: one tolerated failure; the projection comes from the batch accessors.
 fn r8_20(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let batch = ctx
-            .parallel(outcomes(&[true, false, true]))
-            .name("accessors")
-            .max_concurrency(1)
-            .completion(CompletionConfig::with_tolerated_failure_count(1))
-            .await_batch()
-            .await?;
-        Ok(json!({
-            "hasFailure": batch.has_failure(),
-            "successCount": batch.results().len(),
-            "failureCount": batch.failure_count(),
-            "errorCount": batch.errors().len(),
-        }))
-    })
+    batch_handler(
+        host,
+        name,
+        "accessors",
+        |ctx| ctx.parallel(outcomes(&[true, false, true])),
+        || CompletionConfig::with_tolerated_failure_count(1),
+        |batch| {
+            Ok(json!({
+                "hasFailure": batch.has_failure(),
+                "successCount": batch.results().len(),
+                "failureCount": batch.failure_count(),
+                "errorCount": batch.errors().len(),
+            }))
+        },
+    )
 }
 
 /// 8.21: `outer` has one branch running `inner`, a parallel of two one-step branches.

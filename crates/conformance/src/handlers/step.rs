@@ -269,6 +269,22 @@ fn is_transient(e: &durable::StepError) -> bool {
     false
 }
 
+/// A retry strategy: up to three attempts, 1 s apart, for failures whose [`is_transient`] is
+/// `transient`; any other failure stops at once.
+fn retry_when_transient_is(
+    transient: bool,
+) -> impl Fn(&durable::StepError, u32) -> durable::RetryDecision + Send + Sync + 'static {
+    move |e, attempt| {
+        if attempt < 3 && is_transient(e) == transient {
+            durable::RetryDecision::Retry {
+                delay: Duration::from_secs(1),
+            }
+        } else {
+            durable::RetryDecision::Stop
+        }
+    }
+}
+
 /// 1.15: a `TransientError` on the first attempt is retried (1 s) because of its type.
 fn r1_15(host: &Host, name: &str) -> anyhow::Result<()> {
     host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
@@ -279,15 +295,7 @@ fn r1_15(host: &Host, name: &str) -> anyhow::Result<()> {
                 }
                 Ok("recovered".to_owned())
             })
-            .retry_strategy(|e, attempt| {
-                if attempt < 3 && is_transient(e) {
-                    durable::RetryDecision::Retry {
-                        delay: Duration::from_secs(1),
-                    }
-                } else {
-                    durable::RetryDecision::Stop
-                }
-            })
+            .retry_strategy(retry_when_transient_is(true))
             .await?;
         Ok(out)
     })
@@ -298,15 +306,7 @@ fn r1_16(host: &Host, name: &str) -> anyhow::Result<()> {
     host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
         let out: String = ctx
             .step(|_| async { Err(typed_err("TransientError", "temporary failure")) })
-            .retry_strategy(|e, attempt| {
-                if attempt < 3 && !is_transient(e) {
-                    durable::RetryDecision::Retry {
-                        delay: Duration::from_secs(1),
-                    }
-                } else {
-                    durable::RetryDecision::Stop
-                }
-            })
+            .retry_strategy(retry_when_transient_is(false))
             .await?;
         Ok(out)
     })

@@ -5,7 +5,9 @@ use std::time::Duration;
 use aws_durable_execution_sdk as durable;
 use serde_json::Value;
 
-use super::{err, retry_up_to, Install};
+use durable::builders::callback::WaitForCallbackBuilder;
+
+use super::{err, retry_up_to, Install, Limits};
 use crate::host::Host;
 
 /// This suite's handlers.
@@ -35,25 +37,26 @@ async fn submit(_: durable::StepContext, callback_id: String) -> Result<(), dura
     Ok(())
 }
 
-/// How the operation is configured.
-#[derive(Clone, Copy, Default)]
-struct Config {
-    timeout: Option<u64>,
-    heartbeat: Option<u64>,
+/// A wait-for-callback named `op_name` whose submitter is [`submit`].
+fn submitted(
+    ctx: &durable::DurableContext,
+    op_name: impl Into<String>,
+) -> durable::DurableFuture<Value> {
+    ctx.wait_for_callback::<Value, _, _>(submit)
+        .name(op_name)
+        .future()
 }
 
-/// Runs one wait-for-callback named after the input (with `config`) and returns its result.
-fn named_by_input(host: &Host, name: &str, config: Config) -> anyhow::Result<()> {
+/// Runs one wait-for-callback named after the input (with `limits`) and returns its result.
+fn named_by_input(host: &Host, name: &str, limits: Limits) -> anyhow::Result<()> {
     host.durable(
         name,
         move |op_name: String, ctx: durable::DurableContext| async move {
-            let mut op = ctx.wait_for_callback::<Value, _, _>(submit).name(op_name);
-            if let Some(s) = config.timeout {
-                op = op.timeout(Duration::from_secs(s));
-            }
-            if let Some(s) = config.heartbeat {
-                op = op.heartbeat(Duration::from_secs(s));
-            }
+            let op = limits.apply(
+                ctx.wait_for_callback::<Value, _, _>(submit).name(op_name),
+                WaitForCallbackBuilder::timeout,
+                WaitForCallbackBuilder::heartbeat,
+            );
             let out = op.await?;
             Ok(out)
         },
@@ -62,16 +65,13 @@ fn named_by_input(host: &Host, name: &str, config: Config) -> anyhow::Result<()>
 
 /// 7.1: one wait-for-callback named by the input; returns the payload.
 fn r7_1(host: &Host, name: &str) -> anyhow::Result<()> {
-    named_by_input(host, name, Config::default())
+    named_by_input(host, name, Limits::default())
 }
 
 /// 7.2: one wait-for-callback named `approval`.
 fn r7_2(host: &Host, name: &str) -> anyhow::Result<()> {
     host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .wait_for_callback::<Value, _, _>(submit)
-            .name("approval")
-            .await?;
+        let out = submitted(&ctx, "approval").await?;
         Ok(out)
     })
 }
@@ -88,16 +88,12 @@ fn r7_3(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 7.4: the callback fails; the error escapes.
 fn r7_4(host: &Host, name: &str) -> anyhow::Result<()> {
-    named_by_input(host, name, Config::default())
+    named_by_input(host, name, Limits::default())
 }
 
 /// 7.5: a 3 s timeout elapses; the error escapes.
 fn r7_5(host: &Host, name: &str) -> anyhow::Result<()> {
-    let config = Config {
-        timeout: Some(3),
-        heartbeat: None,
-    };
-    named_by_input(host, name, config)
+    named_by_input(host, name, Limits::timeout(3))
 }
 
 /// 7.6: the callback's failure is caught; returns `recovered`.
@@ -105,10 +101,7 @@ fn r7_6(host: &Host, name: &str) -> anyhow::Result<()> {
     host.durable(
         name,
         |op_name: String, ctx: durable::DurableContext| async move {
-            let out = ctx
-                .wait_for_callback::<Value, _, _>(submit)
-                .name(op_name)
-                .await;
+            let out = submitted(&ctx, op_name).await;
             Ok(match out {
                 Ok(v) => v,
                 Err(_) => Value::from("recovered"),
@@ -139,10 +132,7 @@ fn r7_8(host: &Host, name: &str) -> anyhow::Result<()> {
         |op_name: String, ctx: durable::DurableContext| async move {
             let out: Value = ctx
                 .run_in_child_context(move |child| async move {
-                    let v = child
-                        .wait_for_callback::<Value, _, _>(submit)
-                        .name(op_name)
-                        .await?;
+                    let v = submitted(&child, op_name).await?;
                     Ok(v)
                 })
                 .name("wrapper")
@@ -155,14 +145,8 @@ fn r7_8(host: &Host, name: &str) -> anyhow::Result<()> {
 /// 7.9: two wait-for-callbacks, `first` then `second`; returns the second result.
 fn r7_9(host: &Host, name: &str) -> anyhow::Result<()> {
     host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let _first = ctx
-            .wait_for_callback::<Value, _, _>(submit)
-            .name("first")
-            .await?;
-        let second = ctx
-            .wait_for_callback::<Value, _, _>(submit)
-            .name("second")
-            .await?;
+        let _first = submitted(&ctx, "first").await?;
+        let second = submitted(&ctx, "second").await?;
         Ok(second)
     })
 }
@@ -176,10 +160,7 @@ fn r7_10(host: &Host, name: &str) -> anyhow::Result<()> {
             let _data: Value = ctx
                 .step(|_| async { Ok(serde_json::json!({ "prepared": true })) })
                 .await?;
-            let out = ctx
-                .wait_for_callback::<Value, _, _>(submit)
-                .name(op_name)
-                .await?;
+            let out = submitted(&ctx, op_name).await?;
             Ok(out)
         },
     )
@@ -207,20 +188,12 @@ fn r7_11(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 7.12: a 5 s heartbeat timeout elapses with no heartbeat; the error escapes.
 fn r7_12(host: &Host, name: &str) -> anyhow::Result<()> {
-    let config = Config {
-        timeout: None,
-        heartbeat: Some(5),
-    };
-    named_by_input(host, name, config)
+    named_by_input(host, name, Limits::heartbeat(5))
 }
 
 /// 7.13: a 10 s heartbeat timeout, kept alive by a heartbeat, then success.
 fn r7_13(host: &Host, name: &str) -> anyhow::Result<()> {
-    let config = Config {
-        timeout: None,
-        heartbeat: Some(10),
-    };
-    named_by_input(host, name, config)
+    named_by_input(host, name, Limits::heartbeat(10))
 }
 
 /// 7.14: a 3 s timeout elapses and is caught; returns `timed-out-handled`.
@@ -243,5 +216,5 @@ fn r7_14(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 7.15: success without a payload; returns null.
 fn r7_15(host: &Host, name: &str) -> anyhow::Result<()> {
-    named_by_input(host, name, Config::default())
+    named_by_input(host, name, Limits::default())
 }

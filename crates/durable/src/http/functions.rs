@@ -93,17 +93,27 @@ fn lookup(svc: &DurableService, reference: &str) -> Result<(String, Function), A
     })
 }
 
+/// The function a `Qualifier`-only request names (after checking the qualifier), with its
+/// name and configuration: what GetFunction and GetFunctionConfiguration both answer with.
+fn qualified_configuration(
+    svc: &DurableService,
+    reference: &str,
+    req: &Request,
+) -> Result<Value, ApiError> {
+    only_query(req, &["Qualifier"])?;
+    let (name, function) = lookup(svc, reference)?;
+    check_qualifier(svc, &name, req.query("Qualifier"))?;
+    Ok(configuration(svc, &name, &function))
+}
+
 /// GetFunction.
 pub(super) fn get_function(
     svc: &DurableService,
     reference: &str,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    only_query(req, &["Qualifier"])?;
-    let (name, function) = lookup(svc, reference)?;
-    check_qualifier(svc, &name, req.query("Qualifier"))?;
     let body = json!({
-        "Configuration": configuration(svc, &name, &function),
+        "Configuration": qualified_configuration(svc, reference, req)?,
         "Code": { "RepositoryType": "S3", "Location": "" },
     });
     Ok(json_response(StatusCode::OK, &body))
@@ -115,13 +125,8 @@ pub(super) fn get_configuration(
     reference: &str,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    only_query(req, &["Qualifier"])?;
-    let (name, function) = lookup(svc, reference)?;
-    check_qualifier(svc, &name, req.query("Qualifier"))?;
-    Ok(json_response(
-        StatusCode::OK,
-        &configuration(svc, &name, &function),
-    ))
+    let body = qualified_configuration(svc, reference, req)?;
+    Ok(json_response(StatusCode::OK, &body))
 }
 
 /// ListFunctions: functions by name, `MaxItems` (1–10000, at most 50 a page, as Lambda) a

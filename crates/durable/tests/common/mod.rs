@@ -40,12 +40,7 @@ pub async fn harness_with(config: Config) -> Harness {
     let svc = DurableService::open(db, Arc::new(SystemClock), config)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = svc.router();
-    tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
+    let url = serve(&svc).await;
     let client = lambda_client(&url);
     Harness {
         svc,
@@ -53,6 +48,15 @@ pub async fn harness_with(config: Config) -> Harness {
         url,
         dir,
     }
+}
+
+/// Serves `svc`'s HTTP API on 127.0.0.1:0 in the background; returns its URL.
+pub async fn serve(svc: &DurableService) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = svc.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
 }
 
 impl Harness {

@@ -24,6 +24,50 @@ fn log(dir: &Path, line: &str) {
     }
 }
 
+/// A step named `name` that logs its name (one line a run) and returns `value`.
+async fn logged_step<T>(
+    ctx: &DurableContext,
+    dir: &Path,
+    name: &'static str,
+    value: T,
+) -> Result<T, durable::OperationError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+{
+    let dir = dir.to_path_buf();
+    ctx.step(move |_| async move {
+        log(&dir, name);
+        Ok(value)
+    })
+    .name(name)
+    .await
+}
+
+/// Registers the test handlers on `svc`, each given the data dir (for [`log`]).
+struct Registrar<'a> {
+    svc: &'a DurableService,
+    client: &'a aws_sdk_lambda::Client,
+    dir: &'a Path,
+}
+
+impl Registrar<'_> {
+    /// Registers the durable function `name` running `body` with the data dir, the input and
+    /// the context.
+    fn durable<E, O, F, Fut>(&self, name: &str, body: F) -> anyhow::Result<()>
+    where
+        F: Fn(PathBuf, E, DurableContext) -> Fut + Send + Sync + 'static,
+        E: for<'de> serde::Deserialize<'de> + Send + 'static,
+        Fut: std::future::Future<Output = Result<O, durable::BoxError>> + Send + 'static,
+        O: serde::Serialize + Send + 'static,
+    {
+        let dir = self.dir.to_path_buf();
+        let handler = move |input: E, ctx: DurableContext| body(dir.clone(), input, ctx);
+        self.svc
+            .register_durable(name, durable_fn(handler, self.client.clone())?);
+        Ok(())
+    }
+}
+
 /// Serves until killed.
 pub async fn run(dir: PathBuf) -> anyhow::Result<()> {
     let db = durapipe_sqlite::Database::open(&dir.join("db.sqlite"), &Default::default())?;
@@ -36,123 +80,53 @@ pub async fn run(dir: PathBuf) -> anyhow::Result<()> {
     let url = format!("http://{}", listener.local_addr()?);
     let client = lambda_client(&url);
 
+    let register = Registrar {
+        svc: &svc,
+        client: &client,
+        dir: &dir,
+    };
     // (a) killed in the middle of "slow"
-    let d = dir.clone();
-    svc.register_durable(
-        "crash-step",
-        durable_fn(
-            move |_: Value, ctx: DurableContext| {
-                let (d1, d2) = (d.clone(), d.clone());
-                async move {
-                    ctx.step(move |_| async move {
-                        log(&d1, "first");
-                        Ok(1)
-                    })
-                    .name("first")
-                    .await?;
-                    let v = ctx
-                        .step(move |_| async move {
-                            log(&d2, "slow-start");
-                            tokio::time::sleep(Duration::from_secs(3)).await;
-                            Ok(41)
-                        })
-                        .name("slow")
-                        .await?;
-                    Ok(v + 1)
-                }
-            },
-            client.clone(),
-        )?,
-    );
+    register.durable("crash-step", |d, _: Value, ctx| async move {
+        logged_step(&ctx, &d, "first", 1).await?;
+        let v = ctx
+            .step(move |_| async move {
+                log(&d, "slow-start");
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                Ok(41)
+            })
+            .name("slow")
+            .await?;
+        Ok(v + 1)
+    })?;
     // (b) killed during a 3-second wait
-    let d = dir.clone();
-    svc.register_durable(
-        "crash-wait",
-        durable_fn(
-            move |_: Value, ctx: DurableContext| {
-                let (d1, d2) = (d.clone(), d.clone());
-                async move {
-                    ctx.step(move |_| async move {
-                        log(&d1, "before");
-                        Ok(())
-                    })
-                    .name("before")
-                    .await?;
-                    ctx.wait(Duration::from_secs(3)).name("nap").await?;
-                    ctx.step(move |_| async move {
-                        log(&d2, "after");
-                        Ok(())
-                    })
-                    .name("after")
-                    .await?;
-                    Ok("woke")
-                }
-            },
-            client.clone(),
-        )?,
-    );
+    register.durable("crash-wait", |d, _: Value, ctx| async move {
+        logged_step(&ctx, &d, "before", ()).await?;
+        ctx.wait(Duration::from_secs(3)).name("nap").await?;
+        logged_step(&ctx, &d, "after", ()).await?;
+        Ok("woke")
+    })?;
     // (c) killed with a callback open
-    let d = dir.clone();
-    svc.register_durable(
-        "crash-callback",
-        durable_fn(
-            move |_: Value, ctx: DurableContext| {
-                let d = d.clone();
-                async move {
-                    let cb = ctx.create_callback::<Value>().name("approval").await?;
-                    log(&d, &format!("cb {}", cb.id()));
-                    let v = cb.result().await?;
-                    Ok(json!({ "approved": v }))
-                }
-            },
-            client.clone(),
-        )?,
-    );
+    register.durable("crash-callback", |d, _: Value, ctx| async move {
+        let cb = ctx.create_callback::<Value>().name("approval").await?;
+        log(&d, &format!("cb {}", cb.id()));
+        let v = cb.result().await?;
+        Ok(json!({ "approved": v }))
+    })?;
     // (d) killed with a chained invoke in flight (the child is in a wait)
-    let d = dir.clone();
-    svc.register_durable(
-        "crash-child",
-        durable_fn(
-            move |v: Value, ctx: DurableContext| {
-                let d = d.clone();
-                async move {
-                    let n = v["n"].as_i64().unwrap_or(0);
-                    ctx.step(move |_| async move {
-                        log(&d, "child-step");
-                        Ok(())
-                    })
-                    .name("child-step")
-                    .await?;
-                    ctx.wait(Duration::from_secs(2)).name("child-nap").await?;
-                    Ok(n * 2)
-                }
-            },
-            client.clone(),
-        )?,
-    );
-    let d = dir.clone();
-    svc.register_durable(
-        "crash-parent",
-        durable_fn(
-            move |_: Value, ctx: DurableContext| {
-                let d = d.clone();
-                async move {
-                    ctx.step(move |_| async move {
-                        log(&d, "parent-first");
-                        Ok(())
-                    })
-                    .name("parent-first")
-                    .await?;
-                    let r: i64 = ctx
-                        .invoke("crash-child", json!({"n": 21}))
-                        .name("child")
-                        .await?;
-                    Ok(r)
-                }
-            },
-            client.clone(),
-        )?,
-    );
+    register.durable("crash-child", |d, v: Value, ctx| async move {
+        let n = v["n"].as_i64().unwrap_or(0);
+        logged_step(&ctx, &d, "child-step", ()).await?;
+        ctx.wait(Duration::from_secs(2)).name("child-nap").await?;
+        Ok(n * 2)
+    })?;
+    register.durable("crash-parent", |d, _: Value, ctx| async move {
+        logged_step(&ctx, &d, "parent-first", ()).await?;
+        let r: i64 = ctx
+            .invoke("crash-child", json!({"n": 21}))
+            .name("child")
+            .await?;
+        Ok(r)
+    })?;
     svc.register_plain("noop", plain_fn(|v: Value| async move { Ok(v) }));
 
     let resumed = svc.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;

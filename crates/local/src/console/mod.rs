@@ -38,7 +38,7 @@ pub struct StackView {
     pub dlq: String,
     /// The processed-data table's name.
     pub table: String,
-    /// The functions.
+    /// The durable functions' names (the orchestrator and its stages).
     pub functions: FunctionNames,
     /// How many times faster than the wall clock durable time runs.
     pub time_scale: f64,

@@ -99,6 +99,40 @@ pub(super) struct Request {
     pub time_to_live_specification: Option<TimeToLiveSpecification>,
 }
 
+impl Request {
+    /// The placeholders of the request's expressions: its `ExpressionAttributeNames` and
+    /// `ExpressionAttributeValues` (taken; the values validated).
+    pub(super) fn placeholders(&mut self) -> Result<Placeholders, DdbError> {
+        Placeholders::new(
+            self.expression_attribute_names.take(),
+            self.expression_attribute_values.take(),
+        )
+    }
+
+    /// A write's `ConditionExpression`, taken and parsed with `ph`.
+    pub(super) fn condition(
+        &mut self,
+        ph: &mut Placeholders,
+    ) -> Result<Option<Condition>, DdbError> {
+        condition(self.condition_expression.take(), ph, "ConditionExpression")
+    }
+
+    /// A read's `FilterExpression` and its projection (`ProjectionExpression` or
+    /// `AttributesToGet`), taken and parsed with `ph`.
+    pub(super) fn filter_and_projection(
+        &mut self,
+        ph: &mut Placeholders,
+    ) -> Result<(Option<Condition>, Option<Vec<Path>>), DdbError> {
+        let filter = condition(self.filter_expression.take(), ph, "FilterExpression")?;
+        let projection = projection(
+            self.projection_expression.take(),
+            self.attributes_to_get.take(),
+            ph,
+        )?;
+        Ok((filter, projection))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct KeySchemaElement {
@@ -335,16 +369,9 @@ async fn list_tables(tables: &Tables, r: Request) -> Result<Value, Failure> {
 
 async fn put_or_delete(tables: &Tables, operation: &str, mut r: Request) -> Result<Value, Failure> {
     let table = required(r.table_name.take(), "tableName")?;
-    let mut ph = Placeholders::new(
-        r.expression_attribute_names.take(),
-        r.expression_attribute_values.take(),
-    )?;
+    let mut ph = r.placeholders()?;
     let any = r.condition_expression.is_some();
-    let condition = condition(
-        r.condition_expression.take(),
-        &mut ph,
-        "ConditionExpression",
-    )?;
+    let condition = r.condition(&mut ph)?;
     ph.check_all_used(any)?;
     let return_old = return_old(r.return_values.as_deref())?;
     let old = if operation == "PutItem" {
@@ -360,17 +387,9 @@ async fn put_or_delete(tables: &Tables, operation: &str, mut r: Request) -> Resu
 async fn scan(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
     let table = required(r.table_name.take(), "tableName")?;
     let limit = limit_of(r.limit)?;
-    let mut ph = Placeholders::new(
-        r.expression_attribute_names.take(),
-        r.expression_attribute_values.take(),
-    )?;
+    let mut ph = r.placeholders()?;
     let any = r.filter_expression.is_some() || r.projection_expression.is_some();
-    let filter = condition(r.filter_expression.take(), &mut ph, "FilterExpression")?;
-    let projection = projection(
-        r.projection_expression.take(),
-        r.attributes_to_get.take(),
-        &mut ph,
-    )?;
+    let (filter, projection) = r.filter_and_projection(&mut ph)?;
     ph.check_all_used(any)?;
     let count_only = count_only(r.select.as_deref(), projection.as_ref())?;
     let segment = segment_of(r.segment, r.total_segments)?;

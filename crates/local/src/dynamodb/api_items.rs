@@ -42,21 +42,14 @@ pub(super) async fn dispatch(
 async fn update_item(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
     let table = required(r.table_name.take(), "tableName")?;
     let key = required(r.key.take(), "key")?;
-    let mut ph = Placeholders::new(
-        r.expression_attribute_names.take(),
-        r.expression_attribute_values.take(),
-    )?;
+    let mut ph = r.placeholders()?;
     let any = r.update_expression.is_some() || r.condition_expression.is_some();
     let update = r
         .update_expression
         .take()
         .map(|e| Update::parse(&e, &mut ph))
         .transpose()?;
-    let condition = condition(
-        r.condition_expression.take(),
-        &mut ph,
-        "ConditionExpression",
-    )?;
+    let condition = r.condition(&mut ph)?;
     ph.check_all_used(any)?;
     let return_values = r.return_values.as_deref().unwrap_or("NONE");
     if !["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"].contains(&return_values) {
@@ -154,17 +147,9 @@ async fn query(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
         )
     })?;
     let limit = limit_of(r.limit)?;
-    let mut ph = Placeholders::new(
-        r.expression_attribute_names.take(),
-        r.expression_attribute_values.take(),
-    )?;
+    let mut ph = r.placeholders()?;
     let key_condition = Condition::parse(&expression, &mut ph, "KeyConditionExpression")?;
-    let filter = condition(r.filter_expression.take(), &mut ph, "FilterExpression")?;
-    let projection = projection(
-        r.projection_expression.take(),
-        r.attributes_to_get.take(),
-        &mut ph,
-    )?;
+    let (filter, projection) = r.filter_and_projection(&mut ph)?;
     ph.check_all_used(true)?;
     let count_only = count_only(r.select.as_deref(), projection.as_ref())?;
     let definition = tables.describe(&table).await?.definition;

@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::errors::{CancellationReason, DdbError};
 use super::expr::Condition;
 use super::store::{
-    definition_of, delete_item, key_attributes, key_of, read_item, write_item, ScanPage,
-    TableDefinition, Tables, SCAN_PAGE_BYTES,
+    definition_of, delete_item, key_of, read_item, write_item, Pager, ScanPage, TableDefinition,
+    Tables,
 };
 use super::update::Update;
 use super::value::{self, Item};
@@ -21,27 +21,27 @@ use super::value::{self, Item};
 pub enum WriteOp {
     /// Put an item.
     Put {
-        /// The table.
+        /// The table's name.
         table: String,
-        /// The item.
+        /// The whole item to store.
         item: Item,
         /// Condition on the current item.
         condition: Option<Condition>,
     },
     /// Delete the item with a key.
     Delete {
-        /// The table.
+        /// The table's name.
         table: String,
-        /// The key.
+        /// The item's key attributes.
         key: Item,
         /// Condition on the current item.
         condition: Option<Condition>,
     },
     /// Update (or create) the item with a key.
     Update {
-        /// The table.
+        /// The table's name.
         table: String,
-        /// The key.
+        /// The item's key attributes.
         key: Item,
         /// The update, if any.
         update: Option<Update>,
@@ -50,11 +50,11 @@ pub enum WriteOp {
     },
     /// Only check a condition on the item with a key.
     Check {
-        /// The table.
+        /// The table's name.
         table: String,
-        /// The key.
+        /// The item's key attributes.
         key: Item,
-        /// The condition.
+        /// The condition that must hold (else the transaction is cancelled).
         condition: Condition,
     },
 }
@@ -249,32 +249,14 @@ impl Tables {
                     };
                     rows.drain(..skip);
                 }
-                let limit = options.limit.unwrap_or(usize::MAX);
-                let mut scanned = Vec::new();
-                let mut bytes = 0usize;
-                let mut more = false;
+                let mut page = Pager::new(options.limit);
                 for (item, size) in rows {
-                    if scanned.len() >= limit || bytes >= SCAN_PAGE_BYTES {
-                        more = true;
+                    if page.full() {
                         break;
                     }
-                    bytes = bytes.saturating_add(size);
-                    scanned.push(item);
+                    page.push(Some(item), size);
                 }
-                let last_evaluated_key = scanned
-                    .last()
-                    .filter(|_| more)
-                    .map(|last| key_attributes(&definition, last));
-                let scanned_count = scanned.len();
-                let items = scanned
-                    .into_iter()
-                    .filter(|i| options.filter.as_ref().is_none_or(|f| f.matches(Some(i))))
-                    .collect();
-                Ok(ScanPage {
-                    items,
-                    scanned_count,
-                    last_evaluated_key,
-                })
+                Ok(page.finish(&definition, options.filter.as_ref()))
             })
             .await
     }

@@ -11,26 +11,28 @@ use durapipe_sqlite::rusqlite::{params, OptionalExtension};
 use super::errors::DdbError;
 use super::store::{definition_of, Tables};
 
-/// At most this many tags per table (as DynamoDB).
-pub const MAX_TAGS: usize = 50;
+pub use crate::tags::MAX_TAGS;
+use crate::tags::{bad_tag, BadTag, TagRows};
+
+/// Where table tags are stored.
+const ROWS: TagRows = TagRows {
+    table: "ddb_table_tags",
+    owner: "table_name",
+};
 
 /// A table's TTL setting: the attribute and whether it is enabled.
 pub type TimeToLive = Option<(String, bool)>;
 
 fn validate_tags(tags: &BTreeMap<String, String>) -> Result<(), DdbError> {
-    for (key, value) in tags {
-        if !(1..=128).contains(&key.chars().count()) || key.starts_with("aws:") {
-            return Err(DdbError::validation(format!(
-                "One or more parameter values were invalid: invalid tag key {key:?} (1 to 128 characters, not starting with aws:)"
-            )));
-        }
-        if value.chars().count() > 256 {
-            return Err(DdbError::validation(format!(
-                "One or more parameter values were invalid: the value of tag {key:?} is longer than 256 characters"
-            )));
-        }
+    match bad_tag(tags) {
+        None => Ok(()),
+        Some(BadTag::Key(key)) => Err(DdbError::validation(format!(
+            "One or more parameter values were invalid: invalid tag key {key:?} (1 to 128 characters, not starting with aws:)"
+        ))),
+        Some(BadTag::Value(key, _)) => Err(DdbError::validation(format!(
+            "One or more parameter values were invalid: the value of tag {key:?} is longer than 256 characters"
+        ))),
     }
-    Ok(())
 }
 
 impl Tables {
@@ -48,18 +50,7 @@ impl Tables {
         self.database()
             .write(move |conn| {
                 definition_of(conn, &table)?;
-                for (k, v) in &tags {
-                    conn.execute(
-                        "INSERT OR REPLACE INTO ddb_table_tags (table_name, key, value) VALUES (?1, ?2, ?3)",
-                        params![table, k, v],
-                    )?;
-                }
-                let count: i64 = conn.query_row(
-                    "SELECT COUNT(*) FROM ddb_table_tags WHERE table_name = ?1",
-                    [&table],
-                    |r| r.get(0),
-                )?;
-                if usize::try_from(count).unwrap_or(usize::MAX) > MAX_TAGS {
+                if ROWS.add(conn, &table, &tags)? > MAX_TAGS {
                     return Err(DdbError::validation(format!(
                         "One or more parameter values were invalid: a table can have at most {MAX_TAGS} tags"
                     )));
@@ -78,13 +69,7 @@ impl Tables {
         self.database()
             .write(move |conn| {
                 definition_of(conn, &table)?;
-                for k in &keys {
-                    conn.execute(
-                        "DELETE FROM ddb_table_tags WHERE table_name = ?1 AND key = ?2",
-                        params![table, k],
-                    )?;
-                }
-                Ok(())
+                Ok(ROWS.remove(conn, &table, &keys)?)
             })
             .await
     }
@@ -98,12 +83,7 @@ impl Tables {
         self.database()
             .read(move |conn| {
                 definition_of(conn, &table)?;
-                let mut stmt =
-                    conn.prepare("SELECT key, value FROM ddb_table_tags WHERE table_name = ?1")?;
-                let tags = stmt
-                    .query_map([&table], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<BTreeMap<String, String>, _>>()?;
-                Ok(tags)
+                Ok(ROWS.read(conn, &table)?)
             })
             .await
     }

@@ -97,34 +97,50 @@ fn parent_mut<'a>(
     Ok((current, last))
 }
 
+/// Where the last step of a path lands: a key of a map (the item itself or an `M` value), or
+/// an index of an `L` value.
+enum Slot<'a> {
+    Key(&'a mut Map<String, Value>, &'a str),
+    Index(&'a mut Vec<Value>, usize),
+}
+
+/// The slot of `path`'s last step; its parent must exist and be of the step's kind.
+fn slot_mut<'a>(item: &'a mut Item, path: &'a Path) -> Result<Slot<'a>, DdbError> {
+    if let [Step::Key(name)] = path.0.as_slice() {
+        return Ok(Slot::Key(item, name));
+    }
+    let (parent, last) = parent_mut(item, path)?;
+    Ok(match last {
+        Step::Key(k) => Slot::Key(
+            parent
+                .get_mut("M")
+                .and_then(Value::as_object_mut)
+                .ok_or_else(invalid_path)?,
+            k,
+        ),
+        Step::Index(i) => Slot::Index(
+            parent
+                .get_mut("L")
+                .and_then(Value::as_array_mut)
+                .ok_or_else(invalid_path)?,
+            *i,
+        ),
+    })
+}
+
 /// Sets the value at `path`; the parent must exist. A list index past the end appends.
 ///
 /// # Errors
 /// `ValidationException` when the parent does not exist or has the wrong type.
 pub fn set(item: &mut Item, path: &Path, value: Value) -> Result<(), DdbError> {
-    if let [Step::Key(name)] = path.0.as_slice() {
-        item.insert(name.clone(), value);
-        return Ok(());
-    }
-    let (parent, last) = parent_mut(item, path)?;
-    match last {
-        Step::Key(k) => {
-            let map = parent
-                .get_mut("M")
-                .and_then(Value::as_object_mut)
-                .ok_or_else(invalid_path)?;
-            map.insert(k.clone(), value);
+    match slot_mut(item, path)? {
+        Slot::Key(map, k) => {
+            map.insert(k.to_owned(), value);
         }
-        Step::Index(i) => {
-            let list = parent
-                .get_mut("L")
-                .and_then(Value::as_array_mut)
-                .ok_or_else(invalid_path)?;
-            match list.get_mut(*i) {
-                Some(slot) => *slot = value,
-                None => list.push(value),
-            }
-        }
+        Slot::Index(list, i) => match list.get_mut(i) {
+            Some(slot) => *slot = value,
+            None => list.push(value),
+        },
     }
     Ok(())
 }
@@ -135,26 +151,13 @@ pub fn set(item: &mut Item, path: &Path, value: Value) -> Result<(), DdbError> {
 /// # Errors
 /// `ValidationException` when the parent is missing or has the wrong type.
 pub fn remove(item: &mut Item, path: &Path) -> Result<(), DdbError> {
-    if let [Step::Key(name)] = path.0.as_slice() {
-        item.remove(name);
-        return Ok(());
-    }
-    let (parent, last) = parent_mut(item, path)?;
-    match last {
-        Step::Key(k) => {
-            let map = parent
-                .get_mut("M")
-                .and_then(Value::as_object_mut)
-                .ok_or_else(invalid_path)?;
+    match slot_mut(item, path)? {
+        Slot::Key(map, k) => {
             map.remove(k);
         }
-        Step::Index(i) => {
-            let list = parent
-                .get_mut("L")
-                .and_then(Value::as_array_mut)
-                .ok_or_else(invalid_path)?;
-            if *i < list.len() {
-                list.remove(*i);
+        Slot::Index(list, i) => {
+            if i < list.len() {
+                list.remove(i);
             }
         }
     }

@@ -98,7 +98,7 @@ impl TableDefinition {
 /// A table's definition and statistics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableDescription {
-    /// The definition.
+    /// Its name, key schema and billing mode.
     pub definition: TableDefinition,
     /// When it was created (ms since the epoch).
     pub created_ms: i64,
@@ -525,7 +525,6 @@ impl Tables {
                     None => (String::new(), String::new()),
                 };
                 let start = exclusive_start_key.is_some();
-                let limit = limit.unwrap_or(usize::MAX);
                 // `hk >= ?3` lets SQLite seek to the start key in the primary key instead of
                 // walking every earlier item (a page deep in a 1,000,000-item table took 0.8 s).
                 let mut stmt = conn.prepare_cached(
@@ -534,39 +533,23 @@ impl Tables {
                      ORDER BY hk, rk",
                 )?;
                 let mut rows = stmt.query(params![table, start, hk, rk])?;
-                let mut scanned: Vec<Item> = Vec::new();
-                let mut bytes = 0usize;
-                let mut more = false;
+                let mut page = Pager::new(limit);
                 while let Some(row) = rows.next()? {
                     let row_hk: String = row.get(2)?;
                     if segment.is_some_and(|s| !s.holds(&row_hk)) {
                         continue;
                     }
-                    if scanned.len() >= limit || bytes >= SCAN_PAGE_BYTES {
-                        more = true;
+                    if page.full() {
                         break;
                     }
                     let text: String = row.get(0)?;
                     let size: i64 = row.get(1)?;
-                    bytes = bytes.saturating_add(usize::try_from(size).unwrap_or(0));
-                    if let Ok(item) = serde_json::from_str::<Item>(&text) {
-                        scanned.push(item);
-                    }
+                    page.push(
+                        serde_json::from_str::<Item>(&text).ok(),
+                        usize::try_from(size).unwrap_or(0),
+                    );
                 }
-                let last_evaluated_key = scanned
-                    .last()
-                    .filter(|_| more)
-                    .map(|last| key_attributes(&definition, last));
-                let scanned_count = scanned.len();
-                let items = scanned
-                    .into_iter()
-                    .filter(|i| filter.as_ref().is_none_or(|f| f.matches(Some(i))))
-                    .collect();
-                Ok(ScanPage {
-                    items,
-                    scanned_count,
-                    last_evaluated_key,
-                })
+                Ok(page.finish(&definition, filter.as_ref()))
             })
             .await
     }
@@ -575,6 +558,68 @@ impl Tables {
 /// Item data one `Scan` page reads at most (DynamoDB: 1 MB), so a large table is paged instead
 /// of answered (and held in memory) whole.
 pub const SCAN_PAGE_BYTES: usize = 1024 * 1024;
+
+/// A Scan or Query page being read: items until the limit or [`SCAN_PAGE_BYTES`] of item
+/// data, whichever comes first.
+pub(super) struct Pager {
+    limit: usize,
+    scanned: Vec<Item>,
+    bytes: usize,
+    more: bool,
+}
+
+impl Pager {
+    /// An empty page of at most `limit` items (no limit: only the size bounds it).
+    pub(super) fn new(limit: Option<usize>) -> Self {
+        Self {
+            limit: limit.unwrap_or(usize::MAX),
+            scanned: Vec::new(),
+            bytes: 0,
+            more: false,
+        }
+    }
+
+    /// Whether the page is full; asked before each further item, so that a full page knows
+    /// there is more to read.
+    pub(super) fn full(&mut self) -> bool {
+        if self.scanned.len() >= self.limit || self.bytes >= SCAN_PAGE_BYTES {
+            self.more = true;
+        }
+        self.more
+    }
+
+    /// Counts an item of `size` bytes; `None` (an unreadable stored item) is counted but left
+    /// out.
+    pub(super) fn push(&mut self, item: Option<Item>, size: usize) {
+        self.bytes = self.bytes.saturating_add(size);
+        self.scanned.extend(item);
+    }
+
+    /// The page: the items `filter` keeps, how many were read, and the key to continue from
+    /// when the page stopped before the end.
+    pub(super) fn finish(
+        self,
+        definition: &TableDefinition,
+        filter: Option<&Condition>,
+    ) -> ScanPage {
+        let last_evaluated_key = self
+            .scanned
+            .last()
+            .filter(|_| self.more)
+            .map(|last| key_attributes(definition, last));
+        let scanned_count = self.scanned.len();
+        let items = self
+            .scanned
+            .into_iter()
+            .filter(|i| filter.is_none_or(|f| f.matches(Some(i))))
+            .collect();
+        ScanPage {
+            items,
+            scanned_count,
+            last_evaluated_key,
+        }
+    }
+}
 
 fn validate_table_name(name: &str) -> Result<(), DdbError> {
     let ok = (3..=255).contains(&name.len())

@@ -124,7 +124,7 @@ pub struct ReceivedMessage {
     pub message_id: String,
     /// The handle of this receive (a new one each time).
     pub receipt_handle: String,
-    /// The body.
+    /// The body, as sent.
     pub body: String,
     /// Hex MD5 of the body.
     pub md5_of_body: String,
@@ -151,7 +151,7 @@ pub struct ReceivedMessage {
 pub struct StoredMessage {
     /// The message id.
     pub message_id: String,
-    /// The body.
+    /// The body, as sent.
     pub body: String,
     /// When it was sent (ms since the epoch).
     pub sent_timestamp_ms: i64,
@@ -823,22 +823,17 @@ impl Queues {
         to: &str,
         message_id: &str,
     ) -> Result<bool, SqsError> {
-        let (from, to, now) = (from.to_string(), to.to_string(), self.clock.now_ms());
         let id = message_id.to_string();
         let moved = self
-            .db
-            .write(move |conn| {
-                load_queue(conn, &from)?.ok_or(SqsError::QueueDoesNotExist)?;
-                load_queue(conn, &to)?.ok_or(SqsError::QueueDoesNotExist)?;
-                Ok::<_, SqsError>(conn.execute(
+            .move_between(from, to, move |conn, from, to, now| {
+                conn.execute(
                     "UPDATE sqs_messages SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
                             first_receive_ms = NULL, receipt_handle = NULL
                       WHERE queue = ?1 AND message_id = ?4",
                     params![from, to, now, id],
-                )?)
+                )
             })
             .await?;
-        self.notify.notify_waiters();
         Ok(moved > 0)
     }
 
@@ -848,19 +843,40 @@ impl Queues {
     /// # Errors
     /// `QueueDoesNotExist` for either queue.
     pub async fn move_messages(&self, from: &str, to: &str) -> Result<usize, SqsError> {
+        self.move_between(from, to, |conn, from, to, now| {
+            conn.execute(
+                "UPDATE sqs_messages SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
+                        first_receive_ms = NULL, receipt_handle = NULL,
+                        dead_letter_source = NULL
+                  WHERE queue = ?1",
+                params![from, to, now],
+            )
+        })
+        .await
+    }
+
+    /// Runs `update` (given the queues' names and the time now, in ms) once both queues are
+    /// known to exist, then wakes the waiting receives; returns how many messages it moved.
+    async fn move_between(
+        &self,
+        from: &str,
+        to: &str,
+        update: impl FnOnce(
+                &durapipe_sqlite::rusqlite::Connection,
+                &str,
+                &str,
+                i64,
+            ) -> durapipe_sqlite::rusqlite::Result<usize>
+            + Send
+            + 'static,
+    ) -> Result<usize, SqsError> {
         let (from, to, now) = (from.to_string(), to.to_string(), self.clock.now_ms());
         let moved = self
             .db
             .write(move |conn| {
                 load_queue(conn, &from)?.ok_or(SqsError::QueueDoesNotExist)?;
                 load_queue(conn, &to)?.ok_or(SqsError::QueueDoesNotExist)?;
-                Ok::<_, SqsError>(conn.execute(
-                    "UPDATE sqs_messages SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
-                            first_receive_ms = NULL, receipt_handle = NULL,
-                            dead_letter_source = NULL
-                      WHERE queue = ?1",
-                    params![from, to, now],
-                )?)
+                Ok::<_, SqsError>(update(conn, &from, &to, now)?)
             })
             .await?;
         self.notify.notify_waiters();

@@ -3,14 +3,27 @@
 
 use std::collections::BTreeMap;
 
-use durapipe_sqlite::rusqlite::{params, Connection};
+use durapipe_sqlite::rusqlite::Connection;
 
 use super::errors::SqsError;
 use super::messages::load_queue;
 use super::store::Queues;
 
-/// At most this many tags per queue (as SQS).
-pub const MAX_TAGS: usize = 50;
+pub use crate::tags::MAX_TAGS;
+use crate::tags::{bad_tag, BadTag, TagRows};
+
+/// Where queue tags are stored.
+const ROWS: TagRows = TagRows {
+    table: "sqs_queue_tags",
+    owner: "queue",
+};
+
+/// The error of a queue with more than [`MAX_TAGS`] tags.
+fn too_many() -> SqsError {
+    SqsError::InvalidParameterValue(format!(
+        "Too many tags: a queue can have at most {MAX_TAGS} tags."
+    ))
+}
 
 /// Checks tag keys (1–128 characters, not `aws:`) and values (at most 256 characters).
 ///
@@ -18,27 +31,21 @@ pub const MAX_TAGS: usize = 50;
 /// `InvalidParameterValue` naming the bad tag.
 pub(super) fn validate(tags: &BTreeMap<String, String>) -> Result<(), SqsError> {
     if tags.len() > MAX_TAGS {
-        return Err(SqsError::InvalidParameterValue(format!(
-            "Too many tags: a queue can have at most {MAX_TAGS} tags."
-        )));
+        return Err(too_many());
     }
-    for (key, value) in tags {
-        if !(1..=128).contains(&key.chars().count()) || key.starts_with("aws:") {
-            return Err(SqsError::invalid_value(
-                key,
-                "Tags",
-                "Tag keys must be 1 to 128 characters long and must not start with aws:.",
-            ));
-        }
-        if value.chars().count() > 256 {
-            return Err(SqsError::invalid_value(
-                value,
-                "Tags",
-                "Tag values must be at most 256 characters long.",
-            ));
-        }
+    match bad_tag(tags) {
+        None => Ok(()),
+        Some(BadTag::Key(key)) => Err(SqsError::invalid_value(
+            key,
+            "Tags",
+            "Tag keys must be 1 to 128 characters long and must not start with aws:.",
+        )),
+        Some(BadTag::Value(_, value)) => Err(SqsError::invalid_value(
+            value,
+            "Tags",
+            "Tag values must be at most 256 characters long.",
+        )),
     }
-    Ok(())
 }
 
 /// Adds (or replaces) tags of `queue` inside a write, keeping the queue at [`MAX_TAGS`].
@@ -47,21 +54,8 @@ pub(super) fn add_in(
     queue: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), SqsError> {
-    for (key, value) in tags {
-        conn.execute(
-            "INSERT OR REPLACE INTO sqs_queue_tags (queue, key, value) VALUES (?1, ?2, ?3)",
-            params![queue, key, value],
-        )?;
-    }
-    let count: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM sqs_queue_tags WHERE queue = ?1",
-        [queue],
-        |r| r.get(0),
-    )?;
-    if usize::try_from(count).unwrap_or(usize::MAX) > MAX_TAGS {
-        return Err(SqsError::InvalidParameterValue(format!(
-            "Too many tags: a queue can have at most {MAX_TAGS} tags."
-        )));
+    if ROWS.add(conn, queue, tags)? > MAX_TAGS {
+        return Err(too_many());
     }
     Ok(())
 }
@@ -95,13 +89,7 @@ impl Queues {
         self.database()
             .write(move |conn| {
                 load_queue(conn, &queue)?.ok_or(SqsError::QueueDoesNotExist)?;
-                for key in &keys {
-                    conn.execute(
-                        "DELETE FROM sqs_queue_tags WHERE queue = ?1 AND key = ?2",
-                        params![queue, key],
-                    )?;
-                }
-                Ok(())
+                Ok(ROWS.remove(conn, &queue, &keys)?)
             })
             .await
     }
@@ -115,12 +103,7 @@ impl Queues {
         self.database()
             .read(move |conn| {
                 load_queue(conn, &queue)?.ok_or(SqsError::QueueDoesNotExist)?;
-                let mut stmt =
-                    conn.prepare("SELECT key, value FROM sqs_queue_tags WHERE queue = ?1")?;
-                let tags = stmt
-                    .query_map([&queue], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<BTreeMap<String, String>, _>>()?;
-                Ok(tags)
+                Ok(ROWS.read(conn, &queue)?)
             })
             .await
     }

@@ -163,7 +163,7 @@ pub enum StackError {
     /// The data directory is unusable or already used by another `durapipe up`.
     #[error("data directory {path}: {reason}")]
     DataDir {
-        /// The directory.
+        /// The data directory given.
         path: PathBuf,
         /// What is wrong.
         reason: String,
@@ -174,7 +174,7 @@ pub enum StackError {
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}")]
     Listen {
-        /// The address.
+        /// The address asked for.
         addr: SocketAddr,
         /// Why.
         #[source]

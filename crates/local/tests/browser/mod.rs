@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use durapipe_local::stack::{Stack, StackConfig};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
@@ -130,6 +129,17 @@ impl Browser {
         }
     }
 
+    /// Finds the element `locator` names and clicks it.
+    pub async fn click(&self, locator: Locator<'_>) {
+        self.client
+            .find(locator)
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
     /// Runs `script` (a function body) in the page; returns its value.
     pub async fn js(&self, script: &str) -> Value {
         self.client.execute(script, Vec::new()).await.unwrap()
@@ -174,20 +184,6 @@ impl Browser {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill().await;
     }
-}
-
-/// A whole local stack for the console: no batching window, fast settings.
-pub async fn stack(configure: impl FnOnce(&mut StackConfig)) -> (Stack, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = StackConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().join("data"),
-        batching_window: Duration::ZERO,
-        durability: durapipe_sqlite::Durability::Normal,
-        ..StackConfig::default()
-    };
-    configure(&mut config);
-    (Stack::start(config).await.unwrap(), dir)
 }
 
 /// `#/execution/<arn>` of the console at `endpoint`.

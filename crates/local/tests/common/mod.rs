@@ -72,6 +72,33 @@ pub fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::from_conf(config)
 }
 
+/// Creates the SQS queue `name` (default attributes); returns its URL.
+pub async fn create_queue(client: &aws_sdk_sqs::Client, name: &str) -> String {
+    client
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap()
+}
+
+/// Sends one message `body` to the queue at `url`.
+pub async fn send_body(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+    body: impl Into<String>,
+) -> aws_sdk_sqs::operation::send_message::SendMessageOutput {
+    client
+        .send_message()
+        .queue_url(url)
+        .message_body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 pub fn ddb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
@@ -166,4 +193,35 @@ pub fn venv_python() -> PathBuf {
         python.display()
     );
     python
+}
+
+/// The venv's Python running `tests/support/<script>` (arguments follow).
+pub fn support_script(script: &str) -> tokio::process::Command {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(script);
+    let mut command = tokio::process::Command::new(venv_python());
+    command.arg(path);
+    command
+}
+
+/// A whole local stack (`durapipe_local::stack`) on 127.0.0.1:0 over a temp data dir: no
+/// batching window, normal durability; `configure` changes the rest. The dir lives as long
+/// as the returned guard.
+pub async fn whole_stack(
+    configure: impl FnOnce(&mut durapipe_local::stack::StackConfig),
+) -> (durapipe_local::stack::Stack, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = durapipe_local::stack::StackConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        batching_window: std::time::Duration::ZERO,
+        durability: durapipe_sqlite::Durability::Normal,
+        ..durapipe_local::stack::StackConfig::default()
+    };
+    configure(&mut config);
+    (
+        durapipe_local::stack::Stack::start(config).await.unwrap(),
+        dir,
+    )
 }

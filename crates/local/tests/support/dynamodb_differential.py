@@ -188,37 +188,35 @@ def condition(e, depth=0, sizes=False, simple=False):
     return c
 
 
+# The update actions `update` draws from, by kind: (attribute, clause, the action's text given
+# the placeholders).
+UPDATE_ACTIONS = [
+    ("s", "SET", lambda e: f"{e.name('s')} = {e.value(random_value('s'))}"),
+    ("n", "SET", lambda e: f"{e.name('n')} = if_not_exists({e.name('n')}, {e.value({'N': '0'})}) {rng.choice(['+', '-'])} {e.value(random_value('n'))}"),
+    ("l", "SET", lambda e: f"{e.name('l')} = list_append(if_not_exists({e.name('l')}, {e.value({'L': []})}), {e.value(random_value('l'))})"),
+    ("n", "ADD", lambda e: f"{e.name('n')} {e.value(random_value('n'))}"),
+    ("ss", "ADD", lambda e: f"{e.name('ss')} {e.value(random_value('ss'))}"),
+    ("ss", "DELETE", lambda e: f"{e.name('ss')} {e.value(random_value('ss'))}"),
+    ("m", "SET", lambda e: f"{e.name('m')}.{e.name('k')} = {e.value(random_value('s'))}"),
+    ("l", "REMOVE", lambda e: f"{e.name('l')}[0]"),
+    ("extra", "REMOVE", lambda e: e.name("extra")),
+]
+
+
 def update(e, flat=False):
     """An update expression; `flat`: top-level paths only (nested ones may be invalid for the
     item, which moto and AWS report differently inside a transaction)."""
     parts = {"SET": [], "REMOVE": [], "ADD": [], "DELETE": []}
     used = set()
     for _ in range(rng.randint(1, 3)):
-        kind = rng.randint(0, 8)
+        kind = rng.randint(0, len(UPDATE_ACTIONS) - 1)
         if flat and kind in (6, 7):
             kind = 0
-        attr = {0: "s", 1: "n", 2: "l", 3: "n", 4: "ss", 5: "ss", 6: "m", 7: "l", 8: "extra"}[kind]
+        attr, clause, action = UPDATE_ACTIONS[kind]
         if attr in used:
             continue
         used.add(attr)
-        if kind == 0:
-            parts["SET"].append(f"{e.name('s')} = {e.value(random_value('s'))}")
-        elif kind == 1:
-            parts["SET"].append(f"{e.name('n')} = if_not_exists({e.name('n')}, {e.value({'N': '0'})}) {rng.choice(['+', '-'])} {e.value(random_value('n'))}")
-        elif kind == 2:
-            parts["SET"].append(f"{e.name('l')} = list_append(if_not_exists({e.name('l')}, {e.value({'L': []})}), {e.value(random_value('l'))})")
-        elif kind == 3:
-            parts["ADD"].append(f"{e.name('n')} {e.value(random_value('n'))}")
-        elif kind == 4:
-            parts["ADD"].append(f"{e.name('ss')} {e.value(random_value('ss'))}")
-        elif kind == 5:
-            parts["DELETE"].append(f"{e.name('ss')} {e.value(random_value('ss'))}")
-        elif kind == 6:
-            parts["SET"].append(f"{e.name('m')}.{e.name('k')} = {e.value(random_value('s'))}")
-        elif kind == 7:
-            parts["REMOVE"].append(f"{e.name('l')}[0]")
-        else:
-            parts["REMOVE"].append(e.name("extra"))
+        parts[clause].append(action(e))
     return " ".join(f"{k} {', '.join(v)}" for k, v in parts.items() if v)
 
 
