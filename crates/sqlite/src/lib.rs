@@ -190,29 +190,14 @@ impl Database {
             path: path.to_path_buf(),
             source,
         })?;
-        // The WAL is copied into the database by a thread of its own, not inside the writer's
-        // COMMITs: a checkpoint (its copying and the database file's fsync) never delays a group.
-        conn.execute_batch("PRAGMA wal_autocheckpoint=0;")
-            .map_err(|source| DbError::Open {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        let checkpointer = open_connection(path, options.durability)?;
         let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
         let counters = Arc::new(Counters::default());
-        let thread_failed = |e| DbError::WriterThread {
-            path: path.to_path_buf(),
-            source: e,
-        };
-        let checkpoint_due = writer::spawn_checkpointer(checkpointer).map_err(thread_failed)?;
-        writer::spawn(
-            conn,
-            receiver,
-            options.max_group.max(1),
-            counters.clone(),
-            checkpoint_due,
-        )
-        .map_err(thread_failed)?;
+        writer::spawn(conn, receiver, options.max_group.max(1), counters.clone()).map_err(|e| {
+            DbError::WriterThread {
+                path: path.to_path_buf(),
+                source: e,
+            }
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),

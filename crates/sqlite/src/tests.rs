@@ -148,35 +148,3 @@ fn durability_parses() {
     assert_eq!(Durability::parse("off"), Some(Durability::Off));
     assert_eq!(Durability::parse("fast"), None);
 }
-
-#[test]
-fn the_checkpointer_copies_the_wal_into_the_database_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = open(&dir);
-    let file = dir.path().join("t.db");
-    let before = std::fs::metadata(&file).unwrap().len();
-    // The writer never checkpoints (wal_autocheckpoint=0): only the checkpointer thread can
-    // grow the database file.
-    for i in 0..200 {
-        db.write_blocking(move |c| {
-            c.execute(
-                "INSERT INTO kv VALUES (?1, ?2)",
-                rusqlite::params![format!("{i:04}-{}", "x".repeat(1000)), i],
-            )
-            .map_err(DbError::from)
-        })
-        .unwrap();
-    }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let after = std::fs::metadata(&file).unwrap().len();
-        if after > before + 100_000 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the database file stayed at {after} bytes (from {before})"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}

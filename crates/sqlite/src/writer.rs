@@ -90,21 +90,15 @@ fn cached(conn: &Connection, statement: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(statement)?.execute([]).map(|_| ())
 }
 
-/// Group commits between two checkpoints (a commit appends a few to a few dozen WAL pages;
-/// SQLite's own automatic checkpoint runs every 1,000 pages).
-const CHECKPOINT_EVERY: u64 = 64;
-
 pub(crate) fn spawn(
     conn: Connection,
     mut receiver: mpsc::Receiver<Job>,
     max_group: usize,
     counters: Arc<Counters>,
-    checkpoint_due: std::sync::mpsc::SyncSender<()>,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("sqlite-writer".into())
         .spawn(move || {
-            let mut commits = 0_u64;
             let mut group: Vec<Job> = Vec::with_capacity(max_group);
             while let Some(first) = receiver.blocking_recv() {
                 group.push(first);
@@ -115,34 +109,10 @@ pub(crate) fn spawn(
                     }
                 }
                 run_group(&conn, std::mem::take(&mut group), &counters);
-                commits += 1;
-                if commits.is_multiple_of(CHECKPOINT_EVERY) {
-                    // A full channel means the checkpointer has been told already.
-                    let _ = checkpoint_due.try_send(());
-                }
             }
             tracing::debug!("sqlite writer stopped");
         })
         .map(|_| ())
-}
-
-/// The checkpointer thread: copies the WAL into the database whenever the writer reports it
-/// has grown (a PASSIVE checkpoint: it never blocks the writer or readers). It stops when the
-/// writer does.
-pub(crate) fn spawn_checkpointer(
-    conn: Connection,
-) -> std::io::Result<std::sync::mpsc::SyncSender<()>> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
-    std::thread::Builder::new()
-        .name("sqlite-checkpointer".into())
-        .spawn(move || {
-            while rx.recv().is_ok() {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; retried at the next");
-                }
-            }
-        })?;
-    Ok(tx)
 }
 
 fn run_group(conn: &Connection, jobs: Vec<Job>, counters: &Counters) {
