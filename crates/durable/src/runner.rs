@@ -204,15 +204,10 @@ impl DurableService {
                 match p.invoke(invocation_id, event, deadline, timeout).await {
                     Ok(body) => durable_response(serde_json::from_slice(&body)),
                     Err(Failure::Handler { error_message, .. }) => handler_failed(error_message),
-                    Err(Failure::Exit {
-                        error_type,
-                        message,
-                    })
-                    | Err(Failure::Invalid {
-                        error_type,
-                        message,
-                    }) => InvocationOutcome::Failed(ErrorObject::new(error_type, message)),
-                    Err(Failure::Timeout) => InvocationOutcome::Failed(timed_out(timeout)),
+                    Err(failure) => InvocationOutcome::Failed(match failure.into_parts() {
+                        Some((error_type, message)) => ErrorObject::new(error_type, message),
+                        None => timed_out(timeout),
+                    }),
                 }
             }
             // Not registered (e.g. after a restart without it): fail the execution at once.
@@ -382,19 +377,10 @@ impl DurableService {
                     Ok(body) => Ok(serde_json::from_slice(&body).unwrap_or_else(|_| {
                         Value::String(String::from_utf8_lossy(&body).into_owned())
                     })),
-                    Err(Failure::Handler {
-                        error_type,
-                        error_message,
-                    }) => Err(FunctionError::new(error_type, error_message)),
-                    Err(Failure::Exit {
-                        error_type,
-                        message,
-                    })
-                    | Err(Failure::Invalid {
-                        error_type,
-                        message,
-                    }) => Err(FunctionError::new(error_type, message)),
-                    Err(Failure::Timeout) => Err(plain_timed_out(timeout)),
+                    Err(failure) => Err(match failure.into_parts() {
+                        Some((error_type, message)) => FunctionError::new(error_type, message),
+                        None => plain_timed_out(timeout),
+                    }),
                 }
             }
             _ => Err(FunctionError::new(

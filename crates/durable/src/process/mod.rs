@@ -100,6 +100,28 @@ pub(crate) enum Failure {
     Timeout,
 }
 
+impl Failure {
+    /// The error type and message Lambda reports for it (`None` for a timeout, whose error
+    /// depends on who reports it).
+    pub(crate) fn into_parts(self) -> Option<(String, String)> {
+        match self {
+            Self::Handler {
+                error_type,
+                error_message: message,
+            }
+            | Self::Exit {
+                error_type,
+                message,
+            }
+            | Self::Invalid {
+                error_type,
+                message,
+            } => Some((error_type, message)),
+            Self::Timeout => None,
+        }
+    }
+}
+
 /// What the service keeps of one function's sandboxes.
 #[derive(Debug)]
 pub(crate) struct Settings {
