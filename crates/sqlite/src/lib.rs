@@ -309,7 +309,11 @@ impl Database {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch("PRAGMA query_only=ON;")?;
+        // Readers look up a few rows each (an execution, a page of history, a message); a small
+        // page cache each keeps the pool's memory low (SQLite's default is 2 MiB a connection).
+        conn.execute_batch(&format!(
+            "PRAGMA query_only=ON; PRAGMA cache_size=-{READER_CACHE_KIB};"
+        ))?;
         Ok(conn)
     }
 }
@@ -340,6 +344,9 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection, Db
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
+
+/// Page cache of each reader connection, KiB.
+const READER_CACHE_KIB: u32 = 512;
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 128;
