@@ -92,12 +92,13 @@ fn page(
     limit: usize,
 ) -> Result<OperationsPage, ApiError> {
     let total: i64 = sql(conn.query_row(
-        "SELECT COUNT(*) FROM dx_operations WHERE arn = ?1",
+        "SELECT COUNT(*) FROM dx_operations WHERE exec_id = (SELECT id FROM dx_executions WHERE arn = ?1)",
         params![arn],
         |r| r.get(0),
     ))?;
     let mut stmt = sql(conn.prepare_cached(
-        "SELECT body FROM dx_operations WHERE arn = ?1 ORDER BY ord LIMIT ?2 OFFSET ?3",
+        "SELECT body FROM dx_operations WHERE exec_id = (SELECT id FROM dx_executions WHERE arn = ?1)
+         ORDER BY ord LIMIT ?2 OFFSET ?3",
     ))?;
     let rows = sql(stmt.query_map(
         params![
@@ -160,7 +161,8 @@ fn depth_of(
             None => {
                 let body: Option<String> = sql(conn
                     .query_row(
-                        "SELECT body FROM dx_operations WHERE arn = ?1 AND op_id = ?2",
+                        "SELECT body FROM dx_operations
+                         WHERE exec_id = (SELECT id FROM dx_executions WHERE arn = ?1) AND op_id = ?2",
                         params![arn, current],
                         |r| r.get(0),
                     )

@@ -3,7 +3,7 @@
 //! Contracts:
 //! - An execution that ended (SUCCEEDED, FAILED, TIMED_OUT, STOPPED) more than
 //!   [`crate::Config::retention`] ago is deleted with its operations and history (rows of
-//!   `dx_executions`, `dx_operations`, `dx_events`, one batch per write); afterwards it is
+//!   `dx_executions`, `dx_inputs`, `dx_operations`, `dx_events`, one batch per write); afterwards it is
 //!   `ResourceNotFoundException` everywhere, as on AWS after `RetentionPeriodInDays`.
 //! - A RUNNING execution is never deleted, nor a finished child whose parent is still RUNNING
 //!   (recovery may dispatch the parent's chained invoke again, which must find the child).
@@ -104,23 +104,31 @@ impl DurableService {
 fn delete_expired(conn: &Connection, cutoff_ms: i64, limit: i64) -> Result<Vec<String>, ApiError> {
     let running = ExecStatus::Running.as_str();
     let mut select = sql(conn.prepare_cached(
-        "SELECT e.arn FROM dx_executions e
+        "SELECT e.id, e.arn FROM dx_executions e
          WHERE e.end_ms IS NOT NULL AND e.end_ms < ?1 AND e.status != ?2
            AND NOT EXISTS (SELECT 1 FROM dx_executions p
                            WHERE p.arn = json_extract(e.meta, '$.parent[0]') AND p.status = ?2)
          LIMIT ?3",
     ))?;
-    let arns = sql(
-        sql(select.query_map(params![cutoff_ms, running, limit], |r| r.get(0)))?
-            .collect::<Result<Vec<String>, _>>(),
+    let expired = sql(
+        sql(select.query_map(params![cutoff_ms, running, limit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        }))?
+        .collect::<Result<Vec<_>, _>>(),
     )?;
-    for table in ["dx_events", "dx_operations", "dx_executions"] {
-        let mut delete = sql(conn.prepare_cached(&format!("DELETE FROM {table} WHERE arn = ?1")))?;
-        for arn in &arns {
-            sql(delete.execute([arn]))?;
+    for (table, key) in [
+        ("dx_events", "exec_id"),
+        ("dx_operations", "exec_id"),
+        ("dx_inputs", "id"),
+        ("dx_executions", "id"),
+    ] {
+        let mut delete =
+            sql(conn.prepare_cached(&format!("DELETE FROM {table} WHERE {key} = ?1")))?;
+        for (id, _) in &expired {
+            sql(delete.execute([id]))?;
         }
     }
-    Ok(arns)
+    Ok(expired.into_iter().map(|(_, arn)| arn).collect())
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! SQLite persistence (tables prefixed `dx_`, created with `IF NOT EXISTS` in the shared database).
 //!
-//! An execution is one `dx_executions` row (indexed columns, the input, and the rest of the
-//! metadata as JSON), one `dx_operations` row per operation (JSON record) and an append-only
-//! `dx_events` history. The input is written once, at insert: the metadata row is rewritten by
-//! every checkpoint, and the input is usually its largest part.
+//! An execution is one `dx_executions` row (an integer id, the ARN, the indexed columns and the
+//! rest of the metadata as JSON), its input in `dx_inputs` (written once, at insert: the
+//! metadata row is rewritten by every checkpoint, and the input is usually its largest part),
+//! one `dx_operations` row per operation (JSON record) and an append-only `dx_events` history,
+//! both keyed by the execution's id.
 
 use durapipe_sqlite::rusqlite::{self, params, Connection, OptionalExtension};
 use durapipe_sqlite::{Database, DbError};
@@ -15,31 +16,53 @@ use crate::state::{ExecutionState, Meta};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS dx_executions (
-  arn TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  arn TEXT NOT NULL UNIQUE,
   function_name TEXT NOT NULL,
   name TEXT NOT NULL,
   status TEXT NOT NULL,
   start_ms INTEGER NOT NULL,
   end_ms INTEGER,
-  meta TEXT NOT NULL,
-  input TEXT
+  meta TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS dx_executions_name ON dx_executions(function_name, name);
 CREATE INDEX IF NOT EXISTS dx_executions_start ON dx_executions(function_name, start_ms);
 CREATE INDEX IF NOT EXISTS dx_executions_status ON dx_executions(status);
+CREATE TABLE IF NOT EXISTS dx_inputs (
+  id INTEGER PRIMARY KEY,
+  input TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dx_operations (
-  arn TEXT NOT NULL,
+  exec_id INTEGER NOT NULL,
   op_id TEXT NOT NULL,
   ord INTEGER NOT NULL,
   body TEXT NOT NULL,
-  PRIMARY KEY (arn, op_id)
+  UNIQUE (exec_id, op_id)
 );
 CREATE TABLE IF NOT EXISTS dx_events (
-  arn TEXT NOT NULL,
+  exec_id INTEGER NOT NULL,
   event_id INTEGER NOT NULL,
   body TEXT NOT NULL,
-  PRIMARY KEY (arn, event_id)
+  PRIMARY KEY (exec_id, event_id)
 );
+";
+
+/// Copies the rows of a version-2 layout (set aside by the last upgrade) into the tables of
+/// [`SCHEMA`], then drops the old tables. Runs after `SCHEMA`, in the same write.
+const COPY_FROM_V2: &str = "
+INSERT INTO dx_executions (id, arn, function_name, name, status, start_ms, end_ms, meta)
+  SELECT rowid, arn, function_name, name, status, start_ms, end_ms, meta FROM dx_v2_executions;
+INSERT INTO dx_inputs (id, input)
+  SELECT rowid, input FROM dx_v2_executions WHERE input IS NOT NULL;
+INSERT INTO dx_operations (exec_id, op_id, ord, body)
+  SELECT e.rowid, o.op_id, o.ord, o.body
+  FROM dx_v2_operations o JOIN dx_v2_executions e ON e.arn = o.arn;
+INSERT INTO dx_events (exec_id, event_id, body)
+  SELECT e.rowid, v.event_id, v.body
+  FROM dx_v2_events v JOIN dx_v2_executions e ON e.arn = v.arn;
+DROP TABLE dx_v2_events;
+DROP TABLE dx_v2_operations;
+DROP TABLE dx_v2_executions;
 ";
 
 pub(crate) fn sql<T>(r: rusqlite::Result<T>) -> Result<T, ApiError> {
@@ -50,15 +73,40 @@ fn json_err(e: serde_json::Error) -> ApiError {
     ApiError::service(format!("corrupt stored record: {e}"))
 }
 
-/// Layout upgrades (see `durapipe_sqlite::schema`): version 2 keeps the input in its own
-/// column; rows of version 1 still hold it inside `meta` (and `input` is NULL there).
-const SCHEMA_UPGRADES: &[&str] = &["ALTER TABLE dx_executions ADD COLUMN input TEXT;"];
+/// Layout upgrades (see `durapipe_sqlite::schema`).
+///
+/// - Version 2 keeps the input in its own column; rows of version 1 still hold it inside
+///   `meta` (and their input is NULL).
+/// - Version 3 keys operations and history events by the execution's integer id instead of
+///   its ARN, and moves the input into `dx_inputs`. A commit then touches far fewer index
+///   pages (an ARN is ~150 bytes; every operation and event carried one in its index entry).
+///   The upgrade sets the version-2 tables aside (their indexes dropped, so [`SCHEMA`]
+///   creates them on the new tables) and [`COPY_FROM_V2`] moves the rows.
+const SCHEMA_UPGRADES: &[&str] = &[
+    "ALTER TABLE dx_executions ADD COLUMN input TEXT;",
+    "DROP INDEX IF EXISTS dx_executions_name;
+     DROP INDEX IF EXISTS dx_executions_start;
+     DROP INDEX IF EXISTS dx_executions_status;
+     DROP INDEX IF EXISTS dx_executions_end;
+     ALTER TABLE dx_executions RENAME TO dx_v2_executions;
+     ALTER TABLE dx_operations RENAME TO dx_v2_operations;
+     ALTER TABLE dx_events RENAME TO dx_v2_events;",
+];
 
-/// Creates the tables.
+/// Creates the tables (and finishes an upgrade from version 2).
 pub(crate) async fn init(db: &Database) -> Result<(), ApiError> {
     db.write(|conn| {
         durapipe_sqlite::schema::ensure(conn, "dx", "dx_executions", SCHEMA_UPGRADES)?;
-        sql(conn.execute_batch(SCHEMA))
+        sql(conn.execute_batch(SCHEMA))?;
+        let set_aside: bool = sql(conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dx_v2_executions')",
+            [],
+            |r| r.get(0),
+        ))?;
+        if set_aside {
+            sql(conn.execute_batch(COPY_FROM_V2))?;
+        }
+        Ok(())
     })
     .await
 }
@@ -128,10 +176,10 @@ impl Persist {
 pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
     let meta_json = &p.meta_json;
     let m = &p.row;
-    if let Some((input, _)) = &m.identity {
+    let id: i64 = if let Some((input, _)) = &m.identity {
         sql(sql(conn.prepare_cached(
-            "INSERT INTO dx_executions (arn, function_name, name, status, start_ms, end_ms, meta, input)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO dx_executions (arn, function_name, name, status, start_ms, end_ms, meta)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         ))?
         .execute(params![
             m.arn,
@@ -141,26 +189,40 @@ pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
             m.start_ms,
             m.end_ms,
             meta_json,
-            input
         ]))?;
+        let id = conn.last_insert_rowid();
+        sql(
+            sql(conn.prepare_cached("INSERT INTO dx_inputs (id, input) VALUES (?1, ?2)"))?
+                .execute(params![id, input]),
+        )?;
+        id
     } else {
-        sql(sql(conn.prepare_cached(
-            "UPDATE dx_executions SET status = ?2, end_ms = ?3, meta = ?4 WHERE arn = ?1",
+        let updated = sql(sql(conn.prepare_cached(
+            "UPDATE dx_executions SET status = ?2, end_ms = ?3, meta = ?4 WHERE arn = ?1
+             RETURNING id",
         ))?
-        .execute(params![m.arn, m.status.as_str(), m.end_ms, meta_json]))?;
-    }
+        .query_row(params![m.arn, m.status.as_str(), m.end_ms, meta_json], |r| {
+            r.get(0)
+        })
+        .optional())?;
+        match updated {
+            Some(id) => id,
+            // Deleted by the retention sweep: nothing of it is kept.
+            None => return Ok(()),
+        }
+    };
     let mut op_stmt = sql(conn.prepare_cached(
-        "INSERT INTO dx_operations (arn, op_id, ord, body) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (arn, op_id) DO UPDATE SET body = excluded.body",
+        "INSERT INTO dx_operations (exec_id, op_id, ord, body) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (exec_id, op_id) DO UPDATE SET body = excluded.body",
     ))?;
-    for (id, ord, body) in &p.ops {
-        sql(op_stmt.execute(params![m.arn, id, *ord as i64, body]))?;
+    for (op_id, ord, body) in &p.ops {
+        sql(op_stmt.execute(params![id, op_id, *ord as i64, body]))?;
     }
-    let mut ev_stmt = sql(
-        conn.prepare_cached("INSERT INTO dx_events (arn, event_id, body) VALUES (?1, ?2, ?3)")
-    )?;
-    for (id, event) in &p.events {
-        sql(ev_stmt.execute(params![m.arn, *id as i64, event]))?;
+    let mut ev_stmt = sql(conn.prepare_cached(
+        "INSERT INTO dx_events (exec_id, event_id, body) VALUES (?1, ?2, ?3)",
+    ))?;
+    for (event_id, event) in &p.events {
+        sql(ev_stmt.execute(params![id, *event_id as i64, event]))?;
     }
     Ok(())
 }
@@ -178,7 +240,8 @@ pub(crate) enum Inserted {
 pub(crate) fn insert_idempotent(conn: &Connection, p: &Persist) -> Result<Inserted, ApiError> {
     let existing = sql(conn
         .query_row(
-            "SELECT meta, input FROM dx_executions WHERE function_name = ?1 AND name = ?2",
+            "SELECT e.meta, i.input FROM dx_executions e LEFT JOIN dx_inputs i ON i.id = e.id
+             WHERE e.function_name = ?1 AND e.name = ?2",
             params![p.row.function_name, p.row.name],
             meta_columns,
         )
@@ -210,8 +273,9 @@ pub(crate) fn load(conn: &Connection, arn: &str) -> Result<Option<ExecutionState
     let Some(meta) = load_meta(conn, arn)? else {
         return Ok(None);
     };
-    let mut stmt =
-        sql(conn.prepare_cached("SELECT body FROM dx_operations WHERE arn = ?1 ORDER BY ord"))?;
+    let mut stmt = sql(conn.prepare_cached(
+        "SELECT body FROM dx_operations WHERE exec_id = (SELECT id FROM dx_executions WHERE arn = ?1)",
+    ))?;
     let rows = sql(stmt.query_map(params![arn], |r| r.get::<_, String>(0)))?;
     let mut ops = Vec::new();
     for row in rows {
@@ -224,7 +288,8 @@ pub(crate) fn load(conn: &Connection, arn: &str) -> Result<Option<ExecutionState
 pub(crate) fn load_meta(conn: &Connection, arn: &str) -> Result<Option<Meta>, ApiError> {
     let meta = sql(conn
         .query_row(
-            "SELECT meta, input FROM dx_executions WHERE arn = ?1",
+            "SELECT e.meta, i.input FROM dx_executions e LEFT JOIN dx_inputs i ON i.id = e.id
+             WHERE e.arn = ?1",
             params![arn],
             meta_columns,
         )
@@ -232,7 +297,7 @@ pub(crate) fn load_meta(conn: &Connection, arn: &str) -> Result<Option<Meta>, Ap
     meta.map(parse_meta).transpose()
 }
 
-/// The `meta` and `input` columns of a `dx_executions` row.
+/// The `meta` column of a `dx_executions` row and its `dx_inputs` row's input.
 type MetaColumns = (String, Option<String>);
 
 fn meta_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<MetaColumns> {
@@ -268,7 +333,8 @@ pub(crate) fn history(
 ) -> Result<(Vec<Value>, bool), ApiError> {
     let order = if reverse { "DESC" } else { "ASC" };
     let mut stmt = sql(conn.prepare(&format!(
-        "SELECT body FROM dx_events WHERE arn = ?1 ORDER BY event_id {order} LIMIT ?2 OFFSET ?3"
+        "SELECT body FROM dx_events WHERE exec_id = (SELECT id FROM dx_executions WHERE arn = ?1)
+         ORDER BY event_id {order} LIMIT ?2 OFFSET ?3"
     )))?;
     let rows = sql(
         stmt.query_map(params![arn, (limit + 1) as i64, offset as i64], |r| {
@@ -324,7 +390,8 @@ pub(crate) fn list(conn: &Connection, f: &ListFilter) -> Result<(Vec<Meta>, bool
     args.push(((f.limit + 1) as i64).into());
     args.push((f.offset as i64).into());
     let query = format!(
-        "SELECT meta, input FROM dx_executions WHERE {} ORDER BY start_ms {order}, rowid {order} LIMIT ? OFFSET ?",
+        "SELECT e.meta, i.input FROM dx_executions e LEFT JOIN dx_inputs i ON i.id = e.id
+         WHERE {} ORDER BY e.start_ms {order}, e.id {order} LIMIT ? OFFSET ?",
         where_.join(" AND ")
     );
     let mut stmt = sql(conn.prepare(&query))?;

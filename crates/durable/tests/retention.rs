@@ -67,21 +67,35 @@ async fn stack() -> Stack {
     }
 }
 
-/// Rows of `arn` in (dx_executions, dx_operations, dx_events).
+/// Rows of `arn` in (dx_executions, dx_operations, dx_events); asserts that no table holds
+/// rows of an execution that is gone.
 async fn rows(db: &Database, arn: &str) -> (i64, i64, i64) {
     let arn = arn.to_owned();
     db.read(move |c| {
-        let count = |table: &str| {
+        let count = |table: &str, key: &str| {
             c.query_row(
-                &format!("SELECT COUNT(*) FROM {table} WHERE arn = ?1"),
+                &format!(
+                    "SELECT COUNT(*) FROM {table}
+                     WHERE {key} IN (SELECT id FROM dx_executions WHERE arn = ?1)"
+                ),
                 params![arn],
                 |r| r.get::<_, i64>(0),
             )
         };
+        let orphans: i64 = c.query_row(
+            "SELECT (SELECT COUNT(*) FROM dx_operations WHERE exec_id NOT IN (SELECT id FROM dx_executions))
+                  + (SELECT COUNT(*) FROM dx_events WHERE exec_id NOT IN (SELECT id FROM dx_executions))
+                  + (SELECT COUNT(*) FROM dx_inputs WHERE id NOT IN (SELECT id FROM dx_executions))",
+            [],
+            |r| r.get(0),
+        )?;
+        assert_eq!(orphans, 0, "rows left behind by a deleted execution");
+        let executions = count("dx_executions", "id")?;
+        assert_eq!(count("dx_inputs", "id")?, executions, "one input per execution");
         Ok::<_, DbError>((
-            count("dx_executions")?,
-            count("dx_operations")?,
-            count("dx_events")?,
+            executions,
+            count("dx_operations", "exec_id")?,
+            count("dx_events", "exec_id")?,
         ))
     })
     .await

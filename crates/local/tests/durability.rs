@@ -222,8 +222,8 @@ async fn a_database_written_by_the_first_release_opens_and_is_versioned() {
         schema_versions(&dir.path().join("durapipe.db")),
         [
             ("ddb".to_owned(), 1),
-            // Version 2 keeps the input in its own column: migrated.
-            ("dx".to_owned(), 2),
+            // Version 3 keys operations and events by an integer id: migrated.
+            ("dx".to_owned(), 3),
             // Version 2 added message groups and the dead-letter source: migrated.
             ("sqs".to_owned(), 2)
         ]
