@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{up, wait_until, SEED};
+use common::{queue_attributes_args, up, wait_until, SEED};
 use serde_json::Value;
 
 /// A visibility timeout short enough that an invalid message is dead-lettered within seconds.
@@ -212,14 +212,7 @@ fn the_seed_scenario_with_the_aws_cli() {
         "{empty}"
     );
     // The main queue is empty, and the only item is still the seed's.
-    let attributes = aws.json(&[
-        "sqs",
-        "get-queue-attributes",
-        "--queue-url",
-        &url,
-        "--attribute-names",
-        "All",
-    ]);
+    let attributes = aws.json(&queue_attributes_args(&url));
     assert_eq!(attributes["Attributes"]["ApproximateNumberOfMessages"], "0");
     assert_eq!(aws.json(&scan).as_array().unwrap().len(), 1);
 

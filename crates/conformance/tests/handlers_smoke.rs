@@ -42,6 +42,17 @@ fn ok(id: &'static str, input: Value, result: Value) -> Case {
     }
 }
 
+/// [`ok`] for a requirement that returns its input unchanged.
+fn echoes(id: &'static str, input: Value) -> Case {
+    ok(id, input.clone(), input)
+}
+
+/// [`ok`] for a requirement that returns the `key` member of its (object) input.
+fn returns_member(id: &'static str, input: Value, key: &str) -> Case {
+    let result = input[key].clone();
+    ok(id, input, result)
+}
+
 /// [`ok`] for a requirement run without input (`null`).
 fn no_input(id: &'static str, result: Value) -> Case {
     ok(id, Value::Null, result)
@@ -68,6 +79,8 @@ fn function_name(id: &str) -> String {
 
 fn cases() -> Vec<Case> {
     use ExecStatus::{Failed, Succeeded};
+    const EXCEEDED: &str = "FAILURE_TOLERANCE_EXCEEDED";
+    const ALL_COMPLETED: &str = "ALL_COMPLETED";
     let projection = |reason: &str, status: &str, s: u32, f: u32, t: u32| {
         json!({"completionReason": reason, "status": status, "successCount": s,
                "failureCount": f, "totalCount": t})
@@ -98,7 +111,7 @@ fn cases() -> Vec<Case> {
             json!("crash18"),
             json!("succeeded on second attempt"),
         ),
-        ok("child/3-12", json!("crash12"), json!("crash12")),
+        echoes("child/3-12", json!("crash12")),
         ends("wait/2-1", Value::Null, Succeeded),
         no_input("wait/2-3", json!({"completedWaits": 2})),
         with(
@@ -140,10 +153,10 @@ fn cases() -> Vec<Case> {
             json!("op"),
             json!("timed-out-handled"),
         ),
-        ok("wait_for_condition/6-1", json!(3), json!(3)),
-        ok("wait_for_condition/6-2", json!(5), json!(5)),
-        ok("wait_for_condition/6-4", json!(8), json!(8)),
-        ok("wait_for_condition/6-5", json!(3), json!(3)),
+        echoes("wait_for_condition/6-1", json!(3)),
+        echoes("wait_for_condition/6-2", json!(5)),
+        echoes("wait_for_condition/6-4", json!(8)),
+        echoes("wait_for_condition/6-5", json!(3)),
         ends("wait_for_condition/6-6", json!(0), Failed),
         ends("wait_for_condition/6-7", Value::Null, Failed),
         no_input("wait_for_condition/6-8", json!("recovered")),
@@ -155,36 +168,32 @@ fn cases() -> Vec<Case> {
         no_input("wait_for_condition/6-11", json!("xx")),
         ok("wait_for_condition/6-12", json!(2), json!(20)),
         no_input("wait_for_condition/6-13", json!(4)),
-        ok("child/3-1", json!("in1"), json!("in1")),
-        ok(
-            "child/3-2",
-            json!({"name": "n1", "value": "v1"}),
-            json!("v1"),
-        ),
+        echoes("child/3-1", json!("in1")),
+        returns_member("child/3-2", json!({"name": "n1", "value": "v1"}), "value"),
         ends("child/3-4", Value::Null, Failed),
-        ok("child/3-5", json!("in5"), json!("in5")),
-        ok("child/3-6", json!("in6"), json!("in6")),
-        ok("child/3-7", json!("in7"), json!("in7")),
+        echoes("child/3-5", json!("in5")),
+        echoes("child/3-6", json!("in6")),
+        echoes("child/3-7", json!("in7")),
         ends("child/3-8", Value::Null, Failed),
         ends("child/3-11", json!("in11"), Succeeded),
-        ok("child/3-13", json!("in13"), json!("in13")),
+        echoes("child/3-13", json!("in13")),
         ok("child/3-14", json!("hello child"), json!("HELLO CHILD")),
         ends("child/3-15", Value::Null, Failed),
         no_input("child/3-16", Value::Null),
-        ok("child/3-18", json!("in18"), json!("in18")),
-        ok("invoke/5-1", json!("echo"), json!("echo")),
-        ok(
+        echoes("child/3-18", json!("in18")),
+        echoes("invoke/5-1", json!("echo")),
+        returns_member(
             "invoke/5-2",
             json!({"name": "nm", "payload": "p"}),
-            json!("p"),
+            "payload",
         ),
         ends("invoke/5-5", Value::Null, Failed),
         no_input("invoke/5-6", json!("fallback")),
         ends("invoke/5-7", Value::Null, Succeeded),
-        ok(
+        returns_member(
             "invoke/5-8",
             json!({"tenantId": "t1", "payload": "p"}),
-            json!("p"),
+            "payload",
         ),
         no_input("invoke/5-10", json!({"caught": true})),
         ends("invoke/5-14", Value::Null, Succeeded),
@@ -196,55 +205,43 @@ fn cases() -> Vec<Case> {
         ),
         ok("map/9-2", json!([1, 2]), json!([2, 4])),
         ok("map/9-3", json!([10, 20, 30]), json!([10, 21, 32])),
-        ok("map/9-4", json!([]), json!([])),
-        no_input(
-            "map/9-5",
-            projection("FAILURE_TOLERANCE_EXCEEDED", "FAILED", 1, 1, 2),
-        ),
+        echoes("map/9-4", json!([])),
+        no_input("map/9-5", projection(EXCEEDED, "FAILED", 1, 1, 2)),
         ends("map/9-6", Value::Null, Failed),
         no_input(
             "map/9-7",
             json!({"completionReason": "MIN_SUCCESSFUL_REACHED", "successCount": 2, "totalCount": 2}),
         ),
-        no_input("map/9-8", projection("ALL_COMPLETED", "FAILED", 2, 1, 3)),
-        no_input("map/9-9", short("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2)),
-        no_input("map/9-10", short("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2)),
+        no_input("map/9-8", projection(ALL_COMPLETED, "FAILED", 2, 1, 3)),
+        no_input("map/9-9", short(EXCEEDED, 0, 2, 2)),
+        no_input("map/9-10", short(EXCEEDED, 0, 2, 2)),
         no_input("map/9-11", json!(["r0", "r1", "r2"])),
         no_input("map/9-12", json!(["fa", "fb"])),
         ok("map/9-13", json!([1, 2]), json!([10, 20])),
         no_input("map/9-14", json!(["X", "Y"])),
         no_input("map/9-15", json!(["r0", "r1"])),
         no_input("map/9-16", json!({"successCount": 4, "totalCount": 4})),
-        no_input("map/9-18", projection("ALL_COMPLETED", "FAILED", 1, 1, 2)),
+        no_input("map/9-18", projection(ALL_COMPLETED, "FAILED", 1, 1, 2)),
         no_input("map/9-20", json!(["X", "Y"])),
         no_input("parallel/8-1", json!(["task-1", "task-2"])),
         no_input("parallel/8-3", json!(["one", "two"])),
         no_input("parallel/8-4", json!(["hello", 42, {"k": "v"}])),
         no_input("parallel/8-5", json!([])),
-        no_input(
-            "parallel/8-6",
-            projection("FAILURE_TOLERANCE_EXCEEDED", "FAILED", 1, 1, 2),
-        ),
+        no_input("parallel/8-6", projection(EXCEEDED, "FAILED", 1, 1, 2)),
         ends("parallel/8-7", Value::Null, Failed),
-        no_input(
-            "parallel/8-10",
-            short("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2),
-        ),
+        no_input("parallel/8-10", short(EXCEEDED, 0, 2, 2)),
         no_input("parallel/8-12", json!(["fa", "fb"])),
         no_input("parallel/8-14", json!(["b0", "b1"])),
         no_input("parallel/8-15", json!(["x", "y"])),
         no_input(
             "parallel/8-16",
-            projection("ALL_COMPLETED", "FAILED", 0, 3, 3),
+            projection(ALL_COMPLETED, "FAILED", 0, 3, 3),
         ),
         no_input(
             "parallel/8-17",
-            projection("ALL_COMPLETED", "FAILED", 2, 1, 3),
+            projection(ALL_COMPLETED, "FAILED", 2, 1, 3),
         ),
-        no_input(
-            "parallel/8-18",
-            short("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2),
-        ),
+        no_input("parallel/8-18", short(EXCEEDED, 0, 2, 2)),
         ends("parallel/8-19", Value::Null, Failed),
         no_input(
             "parallel/8-20",
@@ -253,7 +250,7 @@ fn cases() -> Vec<Case> {
         no_input("parallel/8-21", json!([["i1", "i2"]])),
         no_input(
             "parallel/8-22",
-            projection("ALL_COMPLETED", "FAILED", 3, 1, 4),
+            projection(ALL_COMPLETED, "FAILED", 3, 1, 4),
         ),
     ]
 }

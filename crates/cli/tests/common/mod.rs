@@ -324,6 +324,19 @@ impl Aws<'_> {
     }
 }
 
+/// The AWS CLI arguments reading every attribute of the queue at `url`:
+/// `aws sqs get-queue-attributes --queue-url <url> --attribute-names All`.
+pub fn queue_attributes_args(url: &str) -> [&str; 6] {
+    [
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        url,
+        "--attribute-names",
+        "All",
+    ]
+}
+
 /// The first line of stdout of a one-line `durapipe send`: the message id.
 pub fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().trim().to_owned()

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::common::queue_attributes_args;
+
 /// An answer: status, lower-cased headers, body.
 #[derive(Debug)]
 pub struct Answer {
@@ -83,14 +85,7 @@ pub fn host_of(endpoint: &str) -> &str {
 pub fn state_of(stack_endpoint: &str, aws: impl Fn(&[&str]) -> Value) -> (u64, u64, usize, usize) {
     let depth = |name: &str| {
         let url = format!("{stack_endpoint}/000000000000/{name}");
-        let out = aws(&[
-            "sqs",
-            "get-queue-attributes",
-            "--queue-url",
-            &url,
-            "--attribute-names",
-            "All",
-        ]);
+        let out = aws(&queue_attributes_args(&url));
         let get = |n: &str| -> u64 { out["Attributes"][n].as_str().unwrap().parse().unwrap() };
         get("ApproximateNumberOfMessages") + get("ApproximateNumberOfMessagesNotVisible")
     };

@@ -1,8 +1,9 @@
 //! What the `map` (9.x) and `parallel` (8.x) suites share: batches run one item (or branch)
-//! at a time to a completion config, and the projections of a batch result the requirements
-//! return.
+//! at a time to a completion config, the projections of a batch result the requirements
+//! return, and the completion requirements both suites state alike (map 9.5 is parallel 8.6,
+//! and so on), each suite making its own batch from the same outcomes.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 
 use aws_durable_execution_sdk as durable;
 use durable::builders::map_parallel::{BatchResult, CompletionConfig, MapBuilder, ParallelBuilder};
@@ -82,6 +83,119 @@ where
             let batch = build(&ctx).one_at_a_time(op, config()).await?;
             finish(&batch)
         },
+    )
+}
+
+/// Registers a handler that returns the results (in order) of the batch `build` makes, already
+/// named and configured, from the handler's input and context.
+pub(super) fn results_handler<E, B, O, Bf>(host: &Host, name: &str, build: Bf) -> anyhow::Result<()>
+where
+    E: serde::de::DeserializeOwned + Send + 'static,
+    B: IntoFuture<Output = Result<Vec<O>, OperationError>>,
+    B::IntoFuture: Send,
+    O: serde::Serialize + Send + 'static,
+    Bf: Fn(E, &durable::DurableContext) -> B + Copy + Send + Sync + 'static,
+{
+    host.durable(
+        name,
+        move |input: E, ctx: durable::DurableContext| async move { Ok(build(input, &ctx).await?) },
+    )
+}
+
+/// How a suite makes its batch from outcomes, one item (or branch) each, in order: `true`
+/// succeeds with `"ok"`, `false` fails.
+pub(super) type FromOutcomes<B> = fn(&durable::DurableContext, &'static [bool]) -> B;
+
+/// A batch requirement whose handler returns a projection of the batch result.
+#[derive(Clone, Copy)]
+pub(super) struct Projected {
+    /// The operation's name.
+    pub(super) op: &'static str,
+    /// Each item's (or branch's) outcome, in order.
+    pub(super) outcomes: &'static [bool],
+    /// How the batch ends.
+    pub(super) config: fn() -> CompletionConfig,
+    /// The projection returned.
+    pub(super) shape: Shape,
+}
+
+impl Projected {
+    /// Registers the requirement's handler, on the batch `from` makes of the outcomes.
+    pub(super) fn install<B, O>(
+        self,
+        host: &Host,
+        name: &str,
+        from: FromOutcomes<B>,
+    ) -> anyhow::Result<()>
+    where
+        B: OneAtATime<O> + 'static,
+        O: Send + 'static,
+    {
+        let Self {
+            op,
+            outcomes,
+            config,
+            shape,
+        } = self;
+        batch_handler(
+            host,
+            name,
+            op,
+            move |ctx| from(ctx, outcomes),
+            config,
+            move |batch| Ok(projection(batch, shape)),
+        )
+    }
+}
+
+/// Map 9.5, parallel 8.6: fail-fast (no failure tolerated): the second of three fails, the third
+/// never starts.
+pub(super) const FAIL_FAST: Projected = Projected {
+    op: "failfast",
+    outcomes: &[true, false, true],
+    config: || CompletionConfig::with_tolerated_failure_count(0),
+    shape: Shape::WithStatus,
+};
+
+/// Map 9.8, parallel 8.9: one failure tolerated; all three run.
+pub(super) const TOLERATED: Projected = Projected {
+    op: "tolerated",
+    outcomes: &[true, false, true],
+    config: || CompletionConfig::with_tolerated_failure_count(1),
+    shape: Shape::WithStatus,
+};
+
+/// Map 9.9, parallel 8.10: one failure tolerated; the second failure stops the batch.
+pub(super) const TOLERATED_EXCEEDED: Projected = Projected {
+    op: "tolerated-exceeded",
+    outcomes: &[false, false, true],
+    config: || CompletionConfig::with_tolerated_failure_count(1),
+    shape: Shape::Counts,
+};
+
+/// Map 9.10, parallel 8.13: 25 % of failures tolerated; the second failure (50 %) stops the
+/// batch.
+pub(super) const TOLERATED_PCT: Projected = Projected {
+    op: "tolerated-pct",
+    outcomes: &[false, false, true, true],
+    config: || CompletionConfig::with_tolerated_failure_percentage(25),
+    shape: Shape::Counts,
+};
+
+/// Map 9.6, parallel 8.7: fail-fast over a failure then a success; the handler re-raises the
+/// batch's first failure.
+pub(super) fn throwing<B, O>(host: &Host, name: &str, from: FromOutcomes<B>) -> anyhow::Result<()>
+where
+    B: OneAtATime<O> + 'static,
+    O: Send + 'static,
+{
+    batch_handler(
+        host,
+        name,
+        "throwing",
+        move |ctx| from(ctx, &[false, true]),
+        || CompletionConfig::with_tolerated_failure_count(0),
+        first_failure_or_projection,
     )
 }
 

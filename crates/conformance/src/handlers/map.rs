@@ -7,7 +7,10 @@ use durable::builders::map_parallel::{BatchSummary, CompletionConfig, NestingMod
 use durable::serdes::SerdesContext;
 use serde_json::{json, Value};
 
-use super::batch::{batch_handler, first_failure_or_projection, projection, OneAtATime, Shape};
+use super::batch::{
+    batch_handler, projection, results_handler, throwing, OneAtATime, Shape, FAIL_FAST, TOLERATED,
+    TOLERATED_EXCEEDED, TOLERATED_PCT,
+};
 use super::{err, Install};
 use crate::host::Host;
 
@@ -54,112 +57,65 @@ fn items(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// A map named `map_name` over `list` (one at a time, with `config`) returning the projection.
-fn projected(
-    host: &Host,
-    name: &str,
-    map_name: &'static str,
-    list: &'static [&'static str],
-    config: fn() -> CompletionConfig,
-    shape: Shape,
-) -> anyhow::Result<()> {
-    batch_handler(
-        host,
-        name,
-        map_name,
-        move |ctx| ctx.map(items(list), ok_or_fail),
-        config,
-        move |batch| Ok(projection(batch, shape)),
-    )
+/// A map over one item per outcome, through [`ok_or_fail`]: `"ok"` for `true`, `"fail"` for
+/// `false`.
+fn map_of(ctx: &durable::DurableContext, outcomes: &'static [bool]) -> impl OneAtATime<String> {
+    let list: Vec<String> = outcomes
+        .iter()
+        .map(|ok| if *ok { "ok" } else { "fail" }.to_owned())
+        .collect();
+    ctx.map(list, ok_or_fail)
 }
 
 /// 9.1: map `map` over the input, each item a greeting step.
 fn r9_1(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
-        name,
-        |list: Vec<String>, ctx: durable::DurableContext| async move {
-            let out = ctx
-                .map(list, |child, item: String, _| async move {
-                    let greeting: String = child
-                        .step(move |_| async move { Ok(format!("Hello, {item}!")) })
-                        .await?;
-                    Ok(greeting)
-                })
-                .name("map")
-                .max_concurrency(1)
+    results_handler(host, name, |list: Vec<String>, ctx| {
+        ctx.map(list, |child, item: String, _| async move {
+            let greeting: String = child
+                .step(move |_| async move { Ok(format!("Hello, {item}!")) })
                 .await?;
-            Ok(out)
-        },
-    )
+            Ok(greeting)
+        })
+        .name("map")
+        .max_concurrency(1)
+    })
 }
 
 /// 9.2: an unnamed map doubling numbers directly.
 fn r9_2(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
-        name,
-        |list: Vec<i64>, ctx: durable::DurableContext| async move {
-            let out = ctx
-                .map(list, |_, item: i64, _| async move { Ok(item * 2) })
-                .max_concurrency(1)
-                .await?;
-            Ok(out)
-        },
-    )
+    results_handler(host, name, |list: Vec<i64>, ctx| {
+        ctx.map(list, |_, item: i64, _| async move { Ok(item * 2) })
+            .max_concurrency(1)
+    })
 }
 
 /// 9.3: map `indexed` computing item + index.
 fn r9_3(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
-        name,
-        |list: Vec<i64>, ctx: durable::DurableContext| async move {
-            let out = ctx
-                .map(list, |_, item: i64, index| async move {
-                    Ok(item + i64::try_from(index)?)
-                })
-                .name("indexed")
-                .max_concurrency(1)
-                .await?;
-            Ok(out)
-        },
-    )
+    results_handler(host, name, |list: Vec<i64>, ctx| {
+        ctx.map(list, |_, item: i64, index| async move {
+            Ok(item + i64::try_from(index)?)
+        })
+        .name("indexed")
+        .max_concurrency(1)
+    })
 }
 
 /// 9.4: map `empty` over no items.
 fn r9_4(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
-        name,
-        |list: Vec<Value>, ctx: durable::DurableContext| async move {
-            let out = ctx
-                .map(list, |_, item: Value, _| async move { Ok(item) })
-                .name("empty")
-                .await?;
-            Ok(out)
-        },
-    )
+    results_handler(host, name, |list: Vec<Value>, ctx| {
+        ctx.map(list, |_, item: Value, _| async move { Ok(item) })
+            .name("empty")
+    })
 }
 
 /// 9.5: fail-fast (no failure tolerated): item 1 fails, item 2 never starts.
 fn r9_5(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "failfast",
-        &["ok", "fail", "ok"],
-        || CompletionConfig::with_tolerated_failure_count(0),
-        Shape::WithStatus,
-    )
+    FAIL_FAST.install(host, name, map_of)
 }
 
 /// 9.6: fail-fast; item 0 fails; the handler re-raises the batch's first failure.
 fn r9_6(host: &Host, name: &str) -> anyhow::Result<()> {
-    batch_handler(
-        host,
-        name,
-        "throwing",
-        |ctx| ctx.map(items(&["fail", "ok"]), ok_or_fail),
-        || CompletionConfig::with_tolerated_failure_count(0),
-        first_failure_or_projection,
-    )
+    throwing(host, name, map_of)
 }
 
 /// 9.7: stops once two items succeeded.
@@ -180,85 +136,52 @@ fn r9_7(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 9.8: one failure tolerated; every item runs.
 fn r9_8(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "tolerated",
-        &["ok", "fail", "ok"],
-        || CompletionConfig::with_tolerated_failure_count(1),
-        Shape::WithStatus,
-    )
+    TOLERATED.install(host, name, map_of)
 }
 
 /// 9.9: one failure tolerated; the second failure stops the map.
 fn r9_9(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "tolerated-exceeded",
-        &["fail", "fail", "ok"],
-        || CompletionConfig::with_tolerated_failure_count(1),
-        Shape::Counts,
-    )
+    TOLERATED_EXCEEDED.install(host, name, map_of)
 }
 
 /// 9.10: 25 % of failures tolerated; the second failure (50 %) stops the map.
 fn r9_10(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "tolerated-pct",
-        &["fail", "fail", "ok", "ok"],
-        || CompletionConfig::with_tolerated_failure_percentage(25),
-        Shape::Counts,
-    )
+    TOLERATED_PCT.install(host, name, map_of)
 }
 
 /// 9.11: two at a time; results still in item order.
 fn r9_11(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .map(
-                items(&["r0", "r1", "r2"]),
-                |_, item: String, _| async move { Ok(item) },
-            )
-            .name("concurrent")
-            .max_concurrency(2)
-            .await?;
-        Ok(out)
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.map(
+            items(&["r0", "r1", "r2"]),
+            |_, item: String, _| async move { Ok(item) },
+        )
+        .name("concurrent")
+        .max_concurrency(2)
     })
 }
 
 /// 9.12: flat nesting: each item's step sits directly under the map.
 fn r9_12(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .map(items(&["fa", "fb"]), |child, item: String, _| async move {
-                let v: String = child.step(move |_| async move { Ok(item) }).await?;
-                Ok(v)
-            })
-            .name("flat")
-            .max_concurrency(1)
-            .nesting(NestingMode::Flat)
-            .await?;
-        Ok(out)
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.map(items(&["fa", "fb"]), |child, item: String, _| async move {
+            let v: String = child.step(move |_| async move { Ok(item) }).await?;
+            Ok(v)
+        })
+        .name("flat")
+        .max_concurrency(1)
+        .nesting(NestingMode::Flat)
     })
 }
 
 /// 9.13: iterations named `item-1`, `item-2` by an item namer; each returns item × 10.
 fn r9_13(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(
-        name,
-        |list: Vec<i64>, ctx: durable::DurableContext| async move {
-            let out = ctx
-                .map(list, |_, item: i64, _| async move { Ok(item * 10) })
-                .name("named-items")
-                .max_concurrency(1)
-                .item_namer(|index| format!("item-{}", index + 1))
-                .await?;
-            Ok(out)
-        },
-    )
+    results_handler(host, name, |list: Vec<i64>, ctx| {
+        ctx.map(list, |_, item: i64, _| async move { Ok(item * 10) })
+            .name("named-items")
+            .max_concurrency(1)
+            .item_namer(|index| format!("item-{}", index + 1))
+    })
 }
 
 /// Stores each item's string result as `wrapped:<value>`.
@@ -295,35 +218,29 @@ async fn upper(
 
 /// 9.14: a per-item serdes (`wrapped:X`).
 fn r9_14(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .map(items(&["x", "y"]), upper)
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.map(items(&["x", "y"]), upper)
             .name("serdes")
             .max_concurrency(1)
             .serdes(Wrapped)
-            .await?;
-        Ok(out)
     })
 }
 
 /// 9.15: iteration 1 waits 1 s mid-map, suspending the execution.
 fn r9_15(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .map(
-                items(&["r0", "r1"]),
-                |child, item: String, index| async move {
-                    if index == 1 {
-                        child.wait(Duration::from_secs(1)).await?;
-                    }
-                    let v: String = child.step(move |_| async move { Ok(item) }).await?;
-                    Ok(v)
-                },
-            )
-            .name("suspend")
-            .max_concurrency(1)
-            .await?;
-        Ok(out)
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.map(
+            items(&["r0", "r1"]),
+            |child, item: String, index| async move {
+                if index == 1 {
+                    child.wait(Duration::from_secs(1)).await?;
+                }
+                let v: String = child.step(move |_| async move { Ok(item) }).await?;
+                Ok(v)
+            },
+        )
+        .name("suspend")
+        .max_concurrency(1)
     })
 }
 
@@ -361,8 +278,7 @@ fn r9_17(host: &Host, name: &str) -> anyhow::Result<()> {
 /// 9.18: a map with a tolerated failure, then a 1 s wait.
 fn r9_18(host: &Host, name: &str) -> anyhow::Result<()> {
     host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let batch = ctx
-            .map(items(&["ok", "fail"]), ok_or_fail)
+        let batch = map_of(&ctx, &[true, false])
             .one_at_a_time(
                 "fail-then-wait",
                 CompletionConfig::with_tolerated_failure_count(1),

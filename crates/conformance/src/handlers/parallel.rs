@@ -8,7 +8,10 @@ use durable::serdes::SerdesContext;
 use durable::Branch;
 use serde_json::{json, Value};
 
-use super::batch::{batch_handler, first_failure_or_projection, projection, OneAtATime, Shape};
+use super::batch::{
+    batch_handler, projection, results_handler, throwing, OneAtATime, Projected, Shape, FAIL_FAST,
+    TOLERATED, TOLERATED_EXCEEDED, TOLERATED_PCT,
+};
 use super::{err, Install};
 use crate::host::Host;
 
@@ -74,208 +77,132 @@ fn outcomes(list: &[bool]) -> Vec<Branch<String>> {
         .collect()
 }
 
-/// A parallel named `op` over `list`'s outcomes, one at a time with `config`, returning the
-/// projection.
-fn projected(
-    host: &Host,
-    name: &str,
-    op: &'static str,
-    list: &'static [bool],
-    config: fn() -> CompletionConfig,
-    shape: Shape,
-) -> anyhow::Result<()> {
-    batch_handler(
-        host,
-        name,
-        op,
-        move |ctx| ctx.parallel(outcomes(list)),
-        config,
-        move |batch| Ok(projection(batch, shape)),
-    )
+/// A parallel of one branch per outcome (see [`outcomes`]).
+fn parallel_of(ctx: &durable::DurableContext, list: &'static [bool]) -> impl OneAtATime<String> {
+    ctx.parallel(outcomes(list))
 }
 
 /// 8.1: `parallel`, two branches of one step each.
 fn r8_1(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .parallel(vec![one_step(0, "task-1"), one_step(1, "task-2")])
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.parallel(vec![one_step(0, "task-1"), one_step(1, "task-2")])
             .name("parallel")
             .max_concurrency(1)
-            .await?;
-        Ok(out)
     })
 }
 
 /// 8.2: an unnamed parallel of two constant branches.
 fn r8_2(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .parallel(vec![
-                constant(0, "alpha".to_owned()),
-                constant(1, "beta".to_owned()),
-            ])
-            .max_concurrency(1)
-            .await?;
-        Ok(out)
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.parallel(vec![
+            constant(0, "alpha".to_owned()),
+            constant(1, "beta".to_owned()),
+        ])
+        .max_concurrency(1)
     })
 }
 
 /// 8.3: `named`, branches named `first` and `second`.
 fn r8_3(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .parallel(vec![
-                Branch::new("first", |_| async { Ok("one".to_owned()) }),
-                Branch::new("second", |_| async { Ok("two".to_owned()) }),
-            ])
-            .name("named")
-            .max_concurrency(1)
-            .await?;
-        Ok(out)
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.parallel(vec![
+            Branch::new("first", |_| async { Ok("one".to_owned()) }),
+            Branch::new("second", |_| async { Ok("two".to_owned()) }),
+        ])
+        .name("named")
+        .max_concurrency(1)
     })
 }
 
 /// 8.4: `hetero`, branches returning a string, a number and an object.
 fn r8_4(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .parallel(vec![
-                constant(0, json!("hello")),
-                constant(1, json!(42)),
-                constant(2, json!({ "k": "v" })),
-            ])
-            .name("hetero")
-            .max_concurrency(1)
-            .await?;
-        Ok(out)
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.parallel(vec![
+            constant(0, json!("hello")),
+            constant(1, json!(42)),
+            constant(2, json!({ "k": "v" })),
+        ])
+        .name("hetero")
+        .max_concurrency(1)
     })
 }
 
 /// 8.5: `empty`, no branches.
 fn r8_5(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .parallel(Vec::<Branch<Value>>::new())
-            .name("empty")
-            .await?;
-        Ok(out)
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.parallel(Vec::<Branch<Value>>::new()).name("empty")
     })
 }
 
 /// 8.6: fail-fast: branch 1 fails, branch 2 never starts.
 fn r8_6(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "failfast",
-        &[true, false, true],
-        || CompletionConfig::with_tolerated_failure_count(0),
-        Shape::WithStatus,
-    )
+    FAIL_FAST.install(host, name, parallel_of)
 }
 
 /// 8.7: fail-fast; branch 0 fails; the handler re-raises the batch's first failure.
 fn r8_7(host: &Host, name: &str) -> anyhow::Result<()> {
-    batch_handler(
-        host,
-        name,
-        "throwing",
-        |ctx| ctx.parallel(outcomes(&[false, true])),
-        || CompletionConfig::with_tolerated_failure_count(0),
-        first_failure_or_projection,
-    )
+    throwing(host, name, parallel_of)
 }
 
 /// 8.8: stops once two branches succeeded.
 fn r8_8(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "min-successful",
-        &[true, true, true, true],
-        || CompletionConfig::with_min_successful(2),
-        Shape::Successes,
-    )
+    Projected {
+        op: "min-successful",
+        outcomes: &[true, true, true, true],
+        config: || CompletionConfig::with_min_successful(2),
+        shape: Shape::Successes,
+    }
+    .install(host, name, parallel_of)
 }
 
 /// 8.9: one failure tolerated; every branch runs.
 fn r8_9(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "tolerated",
-        &[true, false, true],
-        || CompletionConfig::with_tolerated_failure_count(1),
-        Shape::WithStatus,
-    )
+    TOLERATED.install(host, name, parallel_of)
 }
 
 /// 8.10: one failure tolerated; the second failure stops the operation.
 fn r8_10(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "tolerated-exceeded",
-        &[false, false, true],
-        || CompletionConfig::with_tolerated_failure_count(1),
-        Shape::Counts,
-    )
+    TOLERATED_EXCEEDED.install(host, name, parallel_of)
 }
 
 /// 8.11: two at a time; results still in branch order.
 fn r8_11(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .parallel(
-                (0..3)
-                    .map(|i| constant(i, format!("r{i}")))
-                    .collect::<Vec<_>>(),
-            )
-            .name("concurrent")
-            .max_concurrency(2)
-            .await?;
-        Ok(out)
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.parallel(
+            (0..3)
+                .map(|i| constant(i, format!("r{i}")))
+                .collect::<Vec<_>>(),
+        )
+        .name("concurrent")
+        .max_concurrency(2)
     })
 }
 
 /// 8.12: flat nesting: each branch's step sits directly under the parallel.
 fn r8_12(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
-        let out = ctx
-            .parallel(vec![one_step(0, "fa"), one_step(1, "fb")])
+    results_handler(host, name, |_: Value, ctx| {
+        ctx.parallel(vec![one_step(0, "fa"), one_step(1, "fb")])
             .name("flat")
             .max_concurrency(1)
             .nesting(NestingMode::Flat)
-            .await?;
-        Ok(out)
     })
 }
 
 /// 8.13: 25 % of failures tolerated; the second failure (50 %) stops the operation.
 fn r8_13(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "tolerated-pct",
-        &[false, false, true, true],
-        || CompletionConfig::with_tolerated_failure_percentage(25),
-        Shape::Counts,
-    )
+    TOLERATED_PCT.install(host, name, parallel_of)
 }
 
 /// 8.14: branch 1 waits 2 s, suspending the execution; the replay skips branch 0.
 fn r8_14(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+    results_handler(host, name, |_: Value, ctx| {
         let waiting = Branch::new("b1", |ctx: durable::DurableContext| async move {
             ctx.wait(Duration::from_secs(2)).await?;
             Ok("b1".to_owned())
         });
-        let out = ctx
-            .parallel(vec![one_step(0, "b0"), waiting])
+        ctx.parallel(vec![one_step(0, "b0"), waiting])
             .name("replay")
             .max_concurrency(1)
-            .await?;
-        Ok(out)
     })
 }
 
@@ -322,26 +249,24 @@ fn r8_15(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 8.16: every branch fails, all within a tolerance of three.
 fn r8_16(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "all-fail",
-        &[false, false, false],
-        || CompletionConfig::with_tolerated_failure_count(3),
-        Shape::WithStatus,
-    )
+    Projected {
+        op: "all-fail",
+        outcomes: &[false, false, false],
+        config: || CompletionConfig::with_tolerated_failure_count(3),
+        shape: Shape::WithStatus,
+    }
+    .install(host, name, parallel_of)
 }
 
 /// 8.17: three successes are required but only two happen; every branch runs.
 fn r8_17(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "min-not-reached",
-        &[true, false, true],
-        || CompletionConfig::with_min_successful(3),
-        Shape::WithStatus,
-    )
+    Projected {
+        op: "min-not-reached",
+        outcomes: &[true, false, true],
+        config: || CompletionConfig::with_min_successful(3),
+        shape: Shape::WithStatus,
+    }
+    .install(host, name, parallel_of)
 }
 
 /// 8.18: three successes required, one failure tolerated; the failures stop it first.
@@ -351,8 +276,7 @@ fn r8_18(host: &Host, name: &str) -> anyhow::Result<()> {
             .min_successful(3)
             .tolerated_failure_count(1)
             .build()?;
-        let batch = ctx
-            .parallel(outcomes(&[false, false, true, true]))
+        let batch = parallel_of(&ctx, &[false, false, true, true])
             .one_at_a_time("combined", config)
             .await?;
         Ok(projection(&batch, Shape::Counts))
@@ -395,7 +319,7 @@ fn r8_20(host: &Host, name: &str) -> anyhow::Result<()> {
 
 /// 8.21: `outer` has one branch running `inner`, a parallel of two one-step branches.
 fn r8_21(host: &Host, name: &str) -> anyhow::Result<()> {
-    host.durable(name, |_: Value, ctx: durable::DurableContext| async move {
+    results_handler(host, name, |_: Value, ctx| {
         let branch = Branch::new("a", |ctx: durable::DurableContext| async move {
             let inner = ctx
                 .parallel(vec![one_step(0, "i1"), one_step(1, "i2")])
@@ -404,23 +328,17 @@ fn r8_21(host: &Host, name: &str) -> anyhow::Result<()> {
                 .await?;
             Ok(inner)
         });
-        let out = ctx
-            .parallel(vec![branch])
-            .name("outer")
-            .max_concurrency(1)
-            .await?;
-        Ok(out)
+        ctx.parallel(vec![branch]).name("outer").max_concurrency(1)
     })
 }
 
 /// 8.22: 25 % of failures tolerated and exactly 25 % fail; every branch runs.
 fn r8_22(host: &Host, name: &str) -> anyhow::Result<()> {
-    projected(
-        host,
-        name,
-        "pct-boundary",
-        &[false, true, true, true],
-        || CompletionConfig::with_tolerated_failure_percentage(25),
-        Shape::WithStatus,
-    )
+    Projected {
+        op: "pct-boundary",
+        outcomes: &[false, true, true, true],
+        config: || CompletionConfig::with_tolerated_failure_percentage(25),
+        shape: Shape::WithStatus,
+    }
+    .install(host, name, parallel_of)
 }

@@ -333,8 +333,12 @@ async fn dispatch(tables: &Tables, operation: &str, body: &[u8]) -> Result<Value
         }
         "PutItem" | "DeleteItem" => put_or_delete(tables, operation, r).await,
         "Scan" => scan(tables, r).await,
-        "UpdateItem" | "Query" | "BatchWriteItem" | "BatchGetItem" | "TransactWriteItems"
-        | "TransactGetItems" => api_items::dispatch(tables, operation, r).await,
+        "UpdateItem" => api_items::update_item(tables, r).await,
+        "Query" => api_items::query(tables, r).await,
+        "BatchWriteItem" => api_items::batch_write(tables, r).await,
+        "BatchGetItem" => api_items::batch_get(tables, r).await,
+        "TransactWriteItems" => api_items::transact_write(tables, r).await,
+        "TransactGetItems" => api_items::transact_get(tables, r).await,
         _ => api_meta::dispatch(tables, operation, r).await,
     }
 }

@@ -24,22 +24,8 @@ pub const MAX_BATCH_GET: usize = 100;
 /// Most items in one transaction.
 pub const MAX_TRANSACTION: usize = 100;
 
-pub(super) async fn dispatch(
-    tables: &Tables,
-    operation: &str,
-    r: Request,
-) -> Result<Value, Failure> {
-    match operation {
-        "UpdateItem" => update_item(tables, r).await,
-        "Query" => query(tables, r).await,
-        "BatchWriteItem" => batch_write(tables, r).await,
-        "BatchGetItem" => batch_get(tables, r).await,
-        "TransactWriteItems" => transact_write(tables, r).await,
-        _ => transact_get(tables, r).await,
-    }
-}
-
-async fn update_item(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
+/// `UpdateItem`: the update and its condition applied to one item.
+pub(super) async fn update_item(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
     let table = required(r.table_name.take(), "tableName")?;
     let key = required(r.key.take(), "key")?;
     let mut ph = r.placeholders()?;
@@ -139,7 +125,8 @@ fn key_condition_hash(
     })
 }
 
-async fn query(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
+/// `Query`: one partition's items by key condition, filtered and paged.
+pub(super) async fn query(tables: &Tables, mut r: Request) -> Result<Value, Failure> {
     let table = required(r.table_name.take(), "tableName")?;
     let expression = r.key_condition_expression.take().ok_or_else(|| {
         DdbError::validation(
@@ -231,7 +218,8 @@ fn string_of(value: Option<Value>, what: &str) -> Result<Option<String>, DdbErro
     }
 }
 
-async fn batch_write(tables: &Tables, r: Request) -> Result<Value, Failure> {
+/// `BatchWriteItem`: puts and deletes across tables, applied together (none left unprocessed).
+pub(super) async fn batch_write(tables: &Tables, r: Request) -> Result<Value, Failure> {
     let request_items = required(r.request_items, "requestItems")?;
     let mut ops = Vec::new();
     for (table, writes) in request_items {
@@ -281,7 +269,8 @@ async fn batch_write(tables: &Tables, r: Request) -> Result<Value, Failure> {
     Ok(json!({ "UnprocessedItems": {} }))
 }
 
-async fn batch_get(tables: &Tables, r: Request) -> Result<Value, Failure> {
+/// `BatchGetItem`: items by key, across tables.
+pub(super) async fn batch_get(tables: &Tables, r: Request) -> Result<Value, Failure> {
     let request_items = required(r.request_items, "requestItems")?;
     let mut keys = Vec::new();
     let mut projections = BTreeMap::new();
@@ -438,7 +427,9 @@ fn transact_op(entry: Value) -> Result<WriteOp, DdbError> {
     })
 }
 
-async fn transact_write(tables: &Tables, r: Request) -> Result<Value, Failure> {
+/// `TransactWriteItems`: writes and condition checks, all or none; a repeated
+/// `ClientRequestToken` is answered without writing again.
+pub(super) async fn transact_write(tables: &Tables, r: Request) -> Result<Value, Failure> {
     let items = required(r.transact_items, "transactItems")?;
     if items.is_empty() || items.len() > MAX_TRANSACTION {
         return Err(DdbError::validation(format!(
@@ -461,7 +452,8 @@ async fn transact_write(tables: &Tables, r: Request) -> Result<Value, Failure> {
     Ok(json!({}))
 }
 
-async fn transact_get(tables: &Tables, r: Request) -> Result<Value, Failure> {
+/// `TransactGetItems`: items by key, read together.
+pub(super) async fn transact_get(tables: &Tables, r: Request) -> Result<Value, Failure> {
     let items = required(r.transact_items, "transactItems")?;
     if items.is_empty() || items.len() > MAX_TRANSACTION {
         return Err(DdbError::validation(format!(

@@ -229,6 +229,16 @@ def projection(with_keys=False):
     return ", ".join(paths)
 
 
+def with_options(p, e, options):
+    """The parameters `p` with each optional member of `options` ((chance, member, make), drawn
+    in order) added with its chance, then the placeholders of `e`."""
+    for chance, member, make in options:
+        if rng.random() < chance:
+            p[member] = make()
+    p.update(e.params())
+    return p
+
+
 def all_pages(c, op, params):
     items, key = [], None
     while True:
@@ -247,10 +257,8 @@ def generate():
                      "scan", "batch_write", "batch_get", "transact_write", "transact_get"])
     if op == "put":
         e = Expr()
-        p = {"TableName": TABLE, "Item": random_item()}
-        if rng.random() < 0.5:
-            p["ConditionExpression"] = condition(e)
-        p.update(e.params())
+        p = with_options({"TableName": TABLE, "Item": random_item()}, e,
+                         [(0.5, "ConditionExpression", lambda: condition(e))])
         p["ReturnValues"] = rng.choice(["NONE", "ALL_OLD"])
         return "put_item", p, False
     if op == "update":
@@ -261,24 +269,14 @@ def generate():
             returns += ["UPDATED_OLD", "UPDATED_NEW"]
         p = {"TableName": TABLE, "Key": random_key(), "UpdateExpression": expression,
              "ReturnValues": rng.choice(returns)}
-        if rng.random() < 0.3:
-            p["ConditionExpression"] = condition(e)
-        p.update(e.params())
-        return "update_item", p, False
+        return "update_item", with_options(p, e, [(0.3, "ConditionExpression", lambda: condition(e))]), False
     if op == "delete":
         e = Expr()
         p = {"TableName": TABLE, "Key": random_key(), "ReturnValues": rng.choice(["NONE", "ALL_OLD"])}
-        if rng.random() < 0.5:
-            p["ConditionExpression"] = condition(e)
-        p.update(e.params())
-        return "delete_item", p, False
+        return "delete_item", with_options(p, e, [(0.5, "ConditionExpression", lambda: condition(e))]), False
     if op == "get":
-        e = Expr()
         p = {"TableName": TABLE, "Key": random_key()}
-        if rng.random() < 0.5:
-            p["ProjectionExpression"] = projection()
-        p.update(e.params())
-        return "get_item", p, False
+        return "get_item", with_options(p, Expr(), [(0.5, "ProjectionExpression", projection)]), False
     if op == "query":
         e = Expr()
         key = f"{e.name('pk')} = {e.value({'S': rng.choice(HASHES)})}"
@@ -290,23 +288,15 @@ def generate():
             key += f" AND {e.name('sk')} BETWEEN {e.value({'N': str(lo)})} AND {e.value({'N': str(lo + rng.randint(0, 6))})}"
         p = {"TableName": TABLE, "KeyConditionExpression": key,
              "ScanIndexForward": rng.choice([True, False])}
-        if rng.random() < 0.4:
-            p["FilterExpression"] = condition(e)
-        if rng.random() < 0.3:
-            p["Limit"] = rng.randint(1, 4)
-        p.update(e.params())
-        return "query", p, True
+        options = [(0.4, "FilterExpression", lambda: condition(e)),
+                   (0.3, "Limit", lambda: rng.randint(1, 4))]
+        return "query", with_options(p, e, options), True
     if op == "scan":
         e = Expr()
-        p = {"TableName": TABLE}
-        if rng.random() < 0.7:
-            p["FilterExpression"] = condition(e, sizes=True)
-        if rng.random() < 0.3:
-            p["ProjectionExpression"] = projection(with_keys=True)
-        if rng.random() < 0.3:
-            p["Limit"] = rng.randint(1, 5)
-        p.update(e.params())
-        return "scan", p, True
+        options = [(0.7, "FilterExpression", lambda: condition(e, sizes=True)),
+                   (0.3, "ProjectionExpression", lambda: projection(with_keys=True)),
+                   (0.3, "Limit", lambda: rng.randint(1, 5))]
+        return "scan", with_options({"TableName": TABLE}, e, options), True
     if op == "batch_write":
         writes, seen = [], set()
         for _ in range(rng.randint(1, 6)):

@@ -13,6 +13,8 @@ import boto3
 from botocore import xform_name
 from botocore.exceptions import ClientError
 
+from shape_sample import sample
+
 endpoint, env = sys.argv[1], sys.argv[2]
 lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1",
                    aws_access_key_id="test", aws_secret_access_key="test")
@@ -31,35 +33,8 @@ REFUSED = {
     "CheckpointDurableExecution": set(),
     "StopDurableExecution": set(),
 }
+# Enum values that ask for nothing (shape_sample.py samples the first other value).
 OFF = {"NONE", "None", "STANDARD"}
-
-
-def sample(shape, depth=0):
-    kind = shape.type_name
-    if kind == "structure":
-        out = {n: sample(shape.members[n], depth + 1) for n in shape.required_members}
-        if not out and shape.members and depth < 4:
-            name = next(iter(shape.members))
-            out[name] = sample(shape.members[name], depth + 1)
-        return out
-    if kind == "list":
-        return [sample(shape.member, depth + 1)]
-    if kind == "map":
-        return {"k": sample(shape.value, depth + 1)}
-    if kind == "string":
-        for value in shape.enum or []:
-            if value not in OFF:
-                return value
-        return "x" * max(1, shape.metadata.get("min", 1) or 1)
-    if kind in ("integer", "long"):
-        return max(1, shape.metadata.get("min", 1))
-    if kind == "boolean":
-        return True
-    if kind == "blob":
-        return b"{}"
-    if kind == "timestamp":
-        return 1700000000
-    return None
 
 
 # A durable execution to address: start the orchestrator asynchronously.
@@ -85,7 +60,7 @@ for op, refused in REFUSED.items():
         if member.serialization.get("location") == "uri":
             continue
         params = dict(base)
-        params[name] = sample(member)
+        params[name] = sample(member, OFF, b"{}")
         try:
             method(**params)
             message = ""

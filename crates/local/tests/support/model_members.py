@@ -2,53 +2,17 @@
 member of its input shape (and of batch entries), as JSON:
 {"sqs": {"Op": {"members": {"Member": value}, "entries": {"Member": value}}}, "dynamodb": ...}
 
-Samples follow the shape: enums take their first value that asks for something (not NONE,
-STANDARD or false), booleans are true, strings and lists respect their minimum length, and
-structures carry their required members. The test sends each alone and checks the answer.
+Samples come from shape_sample.py (enum values NONE and STANDARD ask for nothing; blobs are
+base64 text, as in a JSON body). The test sends each alone and checks the answer.
 """
 import json
 
 import botocore.session
 
+from shape_sample import sample
+
 OFF = {"NONE", "STANDARD"}
-
-
-def sample(model, depth=0):
-    kind = model.type_name
-    if depth > 6:
-        return None
-    if kind == "structure":
-        out = {}
-        for name in model.required_members:
-            out[name] = sample(model.members[name], depth + 1)
-        if not out and model.members:
-            name = next(iter(model.members))
-            out[name] = sample(model.members[name], depth + 1)
-        return out
-    if kind == "list":
-        return [sample(model.member, depth + 1)]
-    if kind == "map":
-        return {"k": sample(model.value, depth + 1)}
-    if kind == "string":
-        enum = model.enum
-        if enum:
-            for value in enum:
-                if value not in OFF:
-                    return value
-            return enum[0]
-        length = model.metadata.get("min", 1) or 1
-        return "x" * max(1, length)
-    if kind in ("integer", "long"):
-        return max(1, model.metadata.get("min", 1))
-    if kind in ("float", "double"):
-        return 1.5
-    if kind == "boolean":
-        return True
-    if kind == "blob":
-        return "eA=="
-    if kind == "timestamp":
-        return 1700000000
-    return None
+BLOB = "eA=="
 
 
 def walk(service):
@@ -61,12 +25,12 @@ def walk(service):
         entries = {}
         if shape is not None:
             for name, member in shape.members.items():
-                members[name] = sample(member)
+                members[name] = sample(member, OFF, BLOB)
             entry_list = shape.members.get("Entries")
             if entry_list is not None and entry_list.type_name == "list":
                 entry = entry_list.member
                 for name, member in entry.members.items():
-                    entries[name] = sample(member)
+                    entries[name] = sample(member, OFF, BLOB)
         out[op_name] = {"members": members, "entries": entries}
     return out
 
