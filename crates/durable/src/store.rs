@@ -201,9 +201,10 @@ pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
             "UPDATE dx_executions SET status = ?2, end_ms = ?3, meta = ?4 WHERE arn = ?1
              RETURNING id",
         ))?
-        .query_row(params![m.arn, m.status.as_str(), m.end_ms, meta_json], |r| {
-            r.get(0)
-        })
+        .query_row(
+            params![m.arn, m.status.as_str(), m.end_ms, meta_json],
+            |r| r.get(0),
+        )
         .optional())?;
         match updated {
             Some(id) => id,
@@ -218,9 +219,9 @@ pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
     for (op_id, ord, body) in &p.ops {
         sql(op_stmt.execute(params![id, op_id, *ord as i64, body]))?;
     }
-    let mut ev_stmt = sql(conn.prepare_cached(
-        "INSERT INTO dx_events (exec_id, event_id, body) VALUES (?1, ?2, ?3)",
-    ))?;
+    let mut ev_stmt = sql(
+        conn.prepare_cached("INSERT INTO dx_events (exec_id, event_id, body) VALUES (?1, ?2, ?3)")
+    )?;
     for (event_id, event) in &p.events {
         sql(ev_stmt.execute(params![id, *event_id as i64, event]))?;
     }

@@ -143,16 +143,35 @@ async fn acknowledged_sends_survive_kill_9() {
     }
 }
 
-/// The execution, item and queues in `fixtures/release-1.db`: a database written by the first
-/// release (before schema versions were recorded) after `durapipe up --demo` stored its message.
-const RELEASE_1_EXECUTION: &str = "arn:aws:lambda:us-east-1:000000000000:function:dev-orchestrator:$LATEST/durable-execution/3b673c07-417e-4b8a-97a4-754cda1550c9/6aea8f4f3ef04d36b3ec6b5ef8b88170";
-const RELEASE_1_ITEM: &str = "dev-esm-daaa2f13-3c98-40ab-abdb-e24405d12b65";
+/// A database written by an earlier release after `durapipe up --demo` stored its message: the
+/// file under `tests/fixtures/`, the demo's execution and the item it stored.
+struct Release {
+    file: &'static str,
+    execution: &'static str,
+    item: &'static str,
+}
 
-/// A data directory holding a copy of the first release's database.
-fn release_1_dir() -> tempfile::TempDir {
+/// The first release (before schema versions were recorded; `dx` 1 keeps the input inside the
+/// metadata JSON).
+const RELEASE_1: Release = Release {
+    file: "release-1.db",
+    execution: "arn:aws:lambda:us-east-1:000000000000:function:dev-orchestrator:$LATEST/durable-execution/3b673c07-417e-4b8a-97a4-754cda1550c9/6aea8f4f3ef04d36b3ec6b5ef8b88170",
+    item: "dev-esm-daaa2f13-3c98-40ab-abdb-e24405d12b65",
+};
+
+/// The release of 2026-12-03 (`dx` 2: operations and events keyed by the execution's ARN).
+const RELEASE_2: Release = Release {
+    file: "release-2.db",
+    execution: "arn:aws:lambda:us-east-1:000000000000:function:dev-orchestrator:$LATEST/durable-execution/cb1e3502-a09e-4f48-be8e-8ded9390b1c6/c86f11b7cad54f6eb94dff366c75679e",
+    item: "dev-esm-d1a9be9b-3a13-4866-ae4f-31a8a1565020",
+};
+
+/// A data directory holding a copy of a release's database.
+fn release_dir(release: &Release) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-1.db");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(release.file);
     std::fs::copy(fixture, dir.path().join("durapipe.db")).unwrap();
     dir
 }
@@ -182,22 +201,80 @@ fn schema_versions(db: &std::path::Path) -> Vec<(String, u32)> {
 
 #[tokio::test]
 async fn a_database_written_by_the_first_release_opens_and_is_versioned() {
-    let dir = release_1_dir();
+    opens_and_is_migrated(&RELEASE_1).await;
+}
+
+#[tokio::test]
+async fn a_database_keyed_by_arn_opens_and_is_migrated() {
+    opens_and_is_migrated(&RELEASE_2).await;
+}
+
+/// Operations and history events of `execution`, counted in the layout keyed by the ARN
+/// (versions 1 and 2) or by the integer id (version 3).
+fn stored_rows(db: &std::path::Path, execution: &str, keyed_by_arn: bool) -> (i64, i64) {
+    let conn = durapipe_sqlite::rusqlite::Connection::open(db).unwrap();
+    let filter = if keyed_by_arn {
+        "arn = ?1"
+    } else {
+        "exec_id = (SELECT id FROM dx_executions WHERE arn = ?1)"
+    };
+    let count = |table: &str| -> i64 {
+        conn.query_row(
+            &format!("SELECT COUNT(*) FROM {table} WHERE {filter}"),
+            [execution],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    (count("dx_operations"), count("dx_events"))
+}
+
+/// Opens an earlier release's database: its execution, input, history, item and queues read
+/// back, every operation and event is kept, and each component is at its current version.
+async fn opens_and_is_migrated(release: &Release) {
+    let dir = release_dir(release);
+    let db = dir.path().join("durapipe.db");
+    let (operations, events) = stored_rows(&db, release.execution, true);
+    assert!(
+        operations > 0 && events > 0,
+        "{operations} ops, {events} events"
+    );
     let stack = start_stack(dir.path()).await.unwrap();
-    let outcome = stack.service().outcome(RELEASE_1_EXECUTION).await.unwrap();
+    let outcome = stack.service().outcome(release.execution).await.unwrap();
     assert_eq!(outcome.status, durapipe_durable::ExecStatus::Succeeded);
-    // Version 1 kept the input inside the metadata JSON; it still reads back.
-    let described = durapipe_durable::lambda_client(&stack.info().endpoint)
+    let client = durapipe_durable::lambda_client(&stack.info().endpoint);
+    let described = client
         .get_durable_execution()
-        .durable_execution_arn(RELEASE_1_EXECUTION)
+        .durable_execution_arn(release.execution)
         .send()
         .await
         .unwrap();
     let input = described.input_payload().unwrap_or_default();
     assert!(
-        input.contains(RELEASE_1_ITEM.trim_start_matches("dev-esm-")),
-        "input of the release-1 execution: {input}"
+        input.contains(release.item.trim_start_matches("dev-esm-")),
+        "input of the {} execution: {input}",
+        release.file
     );
+    let history = client
+        .get_durable_execution_history()
+        .durable_execution_arn(release.execution)
+        .max_items(1000)
+        .send()
+        .await
+        .unwrap();
+    let kinds: Vec<String> = history
+        .events()
+        .iter()
+        .filter_map(|e| e.event_type().map(|t| t.as_str().to_owned()))
+        .collect();
+    assert_eq!(
+        kinds.len() as i64,
+        events,
+        "history of {}: {kinds:?}",
+        release.file
+    );
+    assert_eq!(kinds.first().map(String::as_str), Some("ExecutionStarted"));
+    assert_eq!(kinds.last().map(String::as_str), Some("ExecutionSucceeded"));
     let table = &stack.info().names.table;
     let tables =
         durapipe_local::dynamodb::Tables::open(stack.database().clone(), Arc::new(SystemClock))
@@ -206,7 +283,7 @@ async fn a_database_written_by_the_first_release_opens_and_is_versioned() {
     let mut key = durapipe_local::dynamodb::Item::new();
     key.insert(
         "execution_id".into(),
-        serde_json::json!({ "S": RELEASE_1_ITEM }),
+        serde_json::json!({ "S": release.item }),
     );
     let item = tables
         .get(table, &key)
@@ -219,7 +296,13 @@ async fn a_database_written_by_the_first_release_opens_and_is_versioned() {
     );
     stack.shutdown(Duration::from_secs(5)).await;
     assert_eq!(
-        schema_versions(&dir.path().join("durapipe.db")),
+        stored_rows(&db, release.execution, false),
+        (operations, events),
+        "operations and events of {} after the upgrade",
+        release.file
+    );
+    assert_eq!(
+        schema_versions(&db),
         [
             ("ddb".to_owned(), 1),
             // Version 3 keys operations and events by an integer id: migrated.
@@ -228,7 +311,7 @@ async fn a_database_written_by_the_first_release_opens_and_is_versioned() {
             ("sqs".to_owned(), 2)
         ]
     );
-    let conn = durapipe_sqlite::rusqlite::Connection::open(dir.path().join("durapipe.db")).unwrap();
+    let conn = durapipe_sqlite::rusqlite::Connection::open(&db).unwrap();
     let columns: Vec<String> = conn
         .prepare("SELECT name FROM pragma_table_info('sqs_messages')")
         .unwrap()
@@ -246,7 +329,7 @@ async fn a_database_written_by_the_first_release_opens_and_is_versioned() {
 
 #[tokio::test]
 async fn a_database_from_a_newer_release_is_refused_with_a_clear_message() {
-    let dir = release_1_dir();
+    let dir = release_dir(&RELEASE_1);
     let db = dir.path().join("durapipe.db");
     let stack = start_stack(dir.path()).await.unwrap();
     stack.shutdown(Duration::from_secs(5)).await;
