@@ -197,20 +197,23 @@ pub(crate) fn write(conn: &Connection, p: &Persist) -> Result<(), ApiError> {
         )?;
         id
     } else {
-        let updated = sql(sql(conn.prepare_cached(
-            "UPDATE dx_executions SET status = ?2, end_ms = ?3, meta = ?4 WHERE arn = ?1
-             RETURNING id",
-        ))?
-        .query_row(
-            params![m.arn, m.status.as_str(), m.end_ms, meta_json],
-            |r| r.get(0),
-        )
+        let updated = sql(sql(
+            conn.prepare_cached("UPDATE dx_executions SET meta = ?2 WHERE arn = ?1 RETURNING id")
+        )?
+        .query_row(params![m.arn, meta_json], |r| r.get(0))
         .optional())?;
-        match updated {
-            Some(id) => id,
+        let Some(id) = updated else {
             // Deleted by the retention sweep: nothing of it is kept.
-            None => return Ok(()),
-        }
+            return Ok(());
+        };
+        // Only when they change: SQLite rewrites an index entry whose column is SET even to
+        // the same value, and the status index would be one more page in every commit.
+        sql(sql(conn.prepare_cached(
+            "UPDATE dx_executions SET status = ?2, end_ms = ?3
+             WHERE id = ?1 AND (status IS NOT ?2 OR end_ms IS NOT ?3)",
+        ))?
+        .execute(params![id, m.status.as_str(), m.end_ms]))?;
+        id
     };
     let mut op_stmt = sql(conn.prepare_cached(
         "INSERT INTO dx_operations (exec_id, op_id, ord, body) VALUES (?1, ?2, ?3, ?4)
