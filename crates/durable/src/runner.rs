@@ -256,6 +256,19 @@ impl DurableService {
     /// Applies a command that reports something that already happened (an invocation's or a
     /// chained invoke's outcome). Nothing else would ever report it again, so a storage failure
     /// (a full disk) is retried with backoff until it is recorded or the service stops.
+    /// Records `cmd` again later (held chained-invoke outcomes whose state was dropped after a
+    /// failed write), retried as [`DurableService::record`] does.
+    pub(crate) fn record_again(&self, arn: &str, cmd: Command) {
+        let this = self.clone();
+        let arn = arn.to_owned();
+        let guard = self.track();
+        tokio::spawn(async move {
+            this.record(&arn, cmd, "recording held chained invokes failed")
+                .await;
+            drop(guard);
+        });
+    }
+
     async fn record(&self, arn: &str, cmd: Command, what: &str) {
         let mut delay = std::time::Duration::from_millis(200);
         loop {

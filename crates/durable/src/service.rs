@@ -503,6 +503,9 @@ impl DurableService {
                     return Err(not_found_execution(&arn));
                 };
                 let inner = &this.inner;
+                // Held chained-invoke outcomes live only in this cached state: if the write
+                // below fails, the state is dropped, so they are recorded again from here.
+                let held = state.held_chained().to_vec();
                 let actions = {
                     let resolve = |r: &str| inner.functions.resolve(r);
                     let env = Env {
@@ -520,6 +523,9 @@ impl DurableService {
                     };
                     if let Err(e) = written {
                         *guard = None; // memory may be ahead of the database: reload next time
+                        if !held.is_empty() {
+                            this.record_again(&arn, Command::ChainedDoneMany { done: held });
+                        }
                         return Err(e);
                     }
                 }

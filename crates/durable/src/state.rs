@@ -152,7 +152,9 @@ pub struct Meta {
     /// Ops changed since the last envelope (`UpdatedOperationIds`).
     #[serde(default)]
     pub updated_ids: Vec<String>,
-    /// Chained invokes that finished while an invocation was running: recorded when it ends.
+    /// Chained invokes that finished while an invocation was running, as written by releases
+    /// before `held` (see [`ExecutionState::hold_chained`]) kept them in memory: recorded when
+    /// the invocation ends, like the held ones. New states never fill it.
     #[serde(default)]
     pub deferred_chained: Vec<(String, crate::core::ChainedOutcome)>,
     /// Next history event id.
@@ -174,6 +176,7 @@ pub struct ExecutionState {
     ops: Vec<Op>,
     index: HashMap<String, usize>,
     delta: Delta,
+    held: Vec<(String, crate::core::ChainedOutcome)>,
 }
 
 /// What changed since the last [`ExecutionState::take_delta`].
@@ -208,6 +211,7 @@ impl ExecutionState {
             ops,
             index,
             delta: Delta::default(),
+            held: Vec::new(),
         }
     }
 
@@ -262,6 +266,24 @@ impl ExecutionState {
     /// Whether there is something to persist.
     pub fn has_delta(&self) -> bool {
         !self.delta.is_empty()
+    }
+
+    /// Keeps chained-invoke outcomes that arrived while an invocation runs, in memory only: the
+    /// execution cannot use them before that invocation ends, and the transition that ends it
+    /// records them (one commit for all, instead of one each). Not persisted: after a crash
+    /// their operations are still STARTED and recovery dispatches them again.
+    pub fn hold_chained(&mut self, outcomes: Vec<(String, crate::core::ChainedOutcome)>) {
+        self.held.extend(outcomes);
+    }
+
+    /// The held outcomes (see [`ExecutionState::hold_chained`]).
+    pub fn held_chained(&self) -> &[(String, crate::core::ChainedOutcome)] {
+        &self.held
+    }
+
+    /// Takes the held outcomes (see [`ExecutionState::hold_chained`]).
+    pub fn take_held_chained(&mut self) -> Vec<(String, crate::core::ChainedOutcome)> {
+        std::mem::take(&mut self.held)
     }
 }
 

@@ -247,9 +247,8 @@ pub(super) fn chained_done(
                 })
             })
             .collect();
-        if !live.is_empty() {
-            state.meta_mut().deferred_chained.extend(live);
-        }
+        // Held in memory until then (no commit of its own; see `ExecutionState::hold_chained`).
+        state.hold_chained(live);
         return Vec::new();
     }
     let mut changed = false;
@@ -291,12 +290,15 @@ fn claim_unless_results_imminent(state: &mut ExecutionState, env: &Env<'_>) -> V
     }
 }
 
-/// Records the chained-invoke outcomes that arrived during the invocation that just ended.
+/// Records the chained-invoke outcomes that arrived during the invocation that just ended (held
+/// in memory, or persisted in the metadata by an earlier release).
 pub(super) fn record_deferred(state: &mut ExecutionState, now: i64) {
-    if state.meta.deferred_chained.is_empty() {
-        return;
+    let mut outcomes = Vec::new();
+    if !state.meta.deferred_chained.is_empty() {
+        outcomes = std::mem::take(&mut state.meta_mut().deferred_chained);
     }
-    for (op_id, outcome) in std::mem::take(&mut state.meta_mut().deferred_chained) {
+    outcomes.extend(state.take_held_chained());
+    for (op_id, outcome) in outcomes {
         record_chained(state, &op_id, outcome, now);
     }
 }

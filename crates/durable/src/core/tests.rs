@@ -654,6 +654,47 @@ fn chained_completions_together_cost_one_invocation() {
 }
 
 #[test]
+fn an_outcome_during_the_invocation_is_held_without_a_write() {
+    let ok = ChainedOutcome {
+        status: OpStatus::Succeeded,
+        result: Some("10".into()),
+        error: None,
+    };
+    let mut t = T::new();
+    let tok = t.invoke();
+    let start = json!([{"Id":"a","Type":"CHAINED_INVOKE","Action":"START","Payload":"1","ChainedInvokeOptions":{"FunctionName":"plain"}}]);
+    t.checkpoint(&tok, "c1", start).unwrap();
+    t.state.take_delta();
+    let a = t
+        .apply(Command::ChainedDone {
+            op_id: "a".into(),
+            outcome: ok.clone(),
+        })
+        .unwrap();
+    assert!(a.is_empty());
+    assert!(!t.state.has_delta(), "a held outcome needs no commit");
+    assert_eq!(t.status("a"), "STARTED");
+    assert_eq!(t.state.held_chained(), [("a".to_owned(), ok)].as_slice());
+    // The invocation's end records it in its own transition and resumes the execution.
+    let a = t.done(&inv_of(&tok), json!({"Status":"PENDING"}));
+    assert_eq!(t.status("a"), "SUCCEEDED");
+    assert!(t.state.held_chained().is_empty());
+    assert_eq!(
+        a.iter()
+            .filter(|x| matches!(x, Action::Invoke { .. }))
+            .count(),
+        1,
+        "{a:?}"
+    );
+    let events = t.state.take_delta().events;
+    let types: Vec<&str> = events
+        .iter()
+        .filter_map(|(_, e)| e["EventType"].as_str())
+        .collect();
+    assert_eq!(types, ["InvocationCompleted", "ChainedInvokeSucceeded"]);
+}
+
+#[test]
 fn results_of_one_batch_resume_the_execution_once() {
     let ok = |r: &str| ChainedOutcome {
         status: OpStatus::Succeeded,
