@@ -56,16 +56,16 @@ fn history_timeline_draws_the_seed_s_stages_and_bad_actions_fail_clearly() {
     };
     let (v, t, s) = (stage("validate-"), stage("transform-"), stage("store-"));
     assert!(v < t && t < s, "{timeline}");
-    let record = timeline
+    let map = timeline
         .lines()
-        .find(|l| l.trim_start().starts_with("record-"))
-        .unwrap_or_else(|| panic!("no record context line:\n{timeline}"));
+        .find(|l| l.trim_start().starts_with("records "))
+        .unwrap_or_else(|| panic!("no map line:\n{timeline}"));
     let indent = |l: &str| l.len() - l.trim_start().len();
     for i in [v, t, s] {
         let line = timeline.lines().nth(i).unwrap();
         assert!(line.contains("Succeeded") && line.contains('#'), "{line}");
-        // Nested one level below the record's context (execution > map > record > invoke).
-        assert_eq!(indent(line), indent(record) + 2, "{line}\n{record}");
+        // Nested one level below the map (execution > map > invoke).
+        assert_eq!(indent(line), indent(map) + 2, "{line}\n{map}");
     }
     let header = timeline.lines().next().unwrap();
     assert!(

@@ -176,19 +176,19 @@ async fn seed_message_timeline_shows_three_stage_invokes_in_order() {
         invokes.iter().all(|x| x["status"] == "SUCCEEDED"),
         "{invokes:#?}"
     );
-    // Each invoke sits below the record's context.
-    let record = bars
+    // Each invoke sits below the map over the batch's records.
+    let map = bars
         .iter()
-        .find(|x| x["name"] == format!("record-{id}"))
-        .unwrap_or_else(|| panic!("no record context bar: {bars:#?}"));
+        .find(|x| x["name"] == "records")
+        .unwrap_or_else(|| panic!("no map bar: {bars:#?}"));
     for invoke in &invokes {
         let mut parent = invoke["parent"].as_str().unwrap().to_owned();
         let mut hops = 0;
-        while parent != record["id"].as_str().unwrap() {
+        while parent != map["id"].as_str().unwrap() {
             let up = bars
                 .iter()
                 .find(|x| x["id"] == parent.as_str())
-                .unwrap_or_else(|| panic!("{invoke} is not below the record context"));
+                .unwrap_or_else(|| panic!("{invoke} is not below the map"));
             parent = up["parent"].as_str().unwrap().to_owned();
             hops += 1;
             assert!(hops < 10);

@@ -1,15 +1,23 @@
 //! The orchestrator: a durable function that runs each SQS record through validate → transform →
 //! store with chained invokes, and reports the records that failed.
 //!
-//! Operations, per record (`{id}` is the SQS message id):
+//! Operations, per record (`{id}` is the SQS message id), in the default [`RecordLayout::Flat`]:
 //!
 //! ```text
-//! map "records"                              one child context per record, concurrently
-//! └─ context "record-{id}"
-//!    ├─ invoke "validate-{id}"                VALIDATION_FUNCTION_ARN
-//!    ├─ invoke "transform-{id}"               TRANSFORMATION_FUNCTION_ARN
-//!    └─ invoke "store-{id}"                   STORAGE_FUNCTION_ARN
+//! map "records"                              the records run concurrently
+//! ├─ invoke "validate-{id}"                  VALIDATION_FUNCTION_ARN
+//! ├─ invoke "transform-{id}"                 TRANSFORMATION_FUNCTION_ARN
+//! └─ invoke "store-{id}"                     STORAGE_FUNCTION_ARN
 //! ```
+//!
+//! Each record runs in a virtual child context of the map (the SDK's flat nesting): its
+//! invokes are the map's children, and the map's result lists every record's outcome. The
+//! layout of earlier releases, [`RecordLayout::ContextPerRecord`], had a child context
+//! `record-{id}` between the map and the invokes; it cost two more operations per record, and
+//! the SDK checkpoints each record's context start before it starts the next record, one
+//! checkpoint call (and one commit) each. Operation ids are the same in both layouts, so an
+//! execution started under the old layout finishes under the new one (its record contexts stay
+//! STARTED in its history).
 //!
 //! A stage that fails with a transient error type is retried in place (see [`retry_transient`]):
 //! a durable wait `retry-delay-{stage}-{id}-N`, then the invoke again as `{stage}-{id}-attempt-N`.
@@ -30,7 +38,7 @@ use std::error::Error;
 use std::sync::Arc;
 
 use aws_durable_execution_sdk::builders::map_parallel::{
-    BatchItem, BatchItemStatus, CompletionConfig,
+    BatchItem, BatchItemStatus, CompletionConfig, NestingMode,
 };
 use aws_durable_execution_sdk::{
     BoxError, DurableContext, OperationError, ReplayedFailure, TypedError,
@@ -111,6 +119,26 @@ impl Stage {
     }
 }
 
+/// How a batch's records appear among the execution's operations (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RecordLayout {
+    /// The records' invokes directly below the `records` map (the SDK's flat nesting).
+    #[default]
+    Flat,
+    /// One child context `record-{id}` per record, the invokes below it (releases up to
+    /// 2026-12-03).
+    ContextPerRecord,
+}
+
+impl RecordLayout {
+    const fn nesting(self) -> NestingMode {
+        match self {
+            Self::Flat => NestingMode::Flat,
+            Self::ContextPerRecord => NestingMode::Normal,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Record {
     message_id: String,
@@ -138,10 +166,17 @@ pub async fn orchestrate(
     ctx: DurableContext,
     config: Arc<OrchestratorConfig>,
 ) -> Result<BatchResponse, BoxError> {
-    orchestrate_with(event, ctx, config, RetryPolicy::default()).await
+    orchestrate_with(
+        event,
+        ctx,
+        config,
+        RetryPolicy::default(),
+        RecordLayout::default(),
+    )
+    .await
 }
 
-/// [`orchestrate`] with an explicit retry policy.
+/// [`orchestrate`] with an explicit retry policy and record layout.
 ///
 /// # Errors
 /// As [`orchestrate`].
@@ -150,6 +185,7 @@ pub async fn orchestrate_with(
     ctx: DurableContext,
     config: Arc<OrchestratorConfig>,
     policy: RetryPolicy,
+    layout: RecordLayout,
 ) -> Result<BatchResponse, BoxError> {
     let mut records = Vec::with_capacity(event.records.len());
     for (index, message) in event.records.into_iter().enumerate() {
@@ -189,6 +225,7 @@ pub async fn orchestrate_with(
             None => format!("record-{index}"),
         })
         .completion(CompletionConfig::with_tolerated_failure_percentage(100))
+        .nesting(layout.nesting())
         .await_batch()
         .await?;
 

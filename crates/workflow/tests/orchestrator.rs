@@ -1,5 +1,5 @@
-//! The orchestrator under the durable SDK's `LocalRunner`: per record, a named child context
-//! whose first operation is the chained invoke `validate-{messageId}` (the runner does not model
+//! The orchestrator under the durable SDK's `LocalRunner`: per record, below the map, the
+//! chained invoke `validate-{messageId}` (the runner does not model
 //! chained invokes, so the execution suspends there; end-to-end runs need the local
 //! durable-execution service); events it cannot answer for fail as a whole; and the retry loop
 //! retries transient error types with durable waits, across replays, but never `ValidationError`.
@@ -70,10 +70,8 @@ async fn each_record_suspends_on_its_named_validate_invoke() {
 
     assert_eq!(named(ops, "records").len(), 1, "one map over the batch");
     for id in [ID_1, ID_2] {
-        let record = named(ops, &format!("record-{id}"));
-        assert_eq!(record.len(), 1, "child context for {id}");
-        assert_eq!(record[0].op_type(), "Context");
-
+        // Flat records: no context per record, the invoke sits directly below the map.
+        assert!(named(ops, &format!("record-{id}")).is_empty());
         let invoke = named(ops, &format!("validate-{id}"));
         assert_eq!(invoke.len(), 1, "validate invoke for {id}");
         assert_eq!(invoke[0].op_type(), "ChainedInvoke");
@@ -88,10 +86,10 @@ async fn each_record_suspends_on_its_named_validate_invoke() {
         .filter(|op| op.op_type() == "ChainedInvoke")
         .count();
     assert_eq!(invokes, 2);
-    // No wrappers: the map, one context per record and the invokes are every operation.
+    // No wrappers: the map and the invokes are every operation.
     assert_eq!(
         ops.len(),
-        1 + 2 + 2,
+        1 + 2,
         "{:?}",
         ops.iter().map(TestOperation::name).collect::<Vec<_>>()
     );
