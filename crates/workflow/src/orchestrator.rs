@@ -229,7 +229,24 @@ pub async fn orchestrate_with(
         .await_batch()
         .await?;
 
-    Ok(batch_response(ids, &batch.items))
+    let response = batch_response(ids, &batch.items);
+    log_failures(&response, &batch.items);
+    Ok(response)
+}
+
+/// One warning per record that goes back to the queue, when the batch is decided (a record's
+/// body runs again on every replay of the execution, so it does not log its own failure).
+fn log_failures(response: &BatchResponse, items: &[BatchItem<RecordOutcome>]) {
+    for failure in &response.batch_item_failures {
+        let name = format!("record-{}", failure.item_identifier);
+        let item = items.iter().find(|item| item.name == name);
+        tracing::warn!(
+            message_id = %failure.item_identifier,
+            error_type = item.and_then(|i| i.error_type.as_deref()).unwrap_or("unknown"),
+            error = item.and_then(|i| i.error_message.as_deref()).unwrap_or("the record did not finish"),
+            "record failed; it goes back to the queue"
+        );
+    }
 }
 
 /// The response for a batch: every record whose item did not succeed (failed, or not finished)
@@ -260,62 +277,50 @@ async fn process_record(
     policy: RetryPolicy,
 ) -> Result<RecordOutcome, BoxError> {
     let id = record.message_id;
-    let result = async {
-        let validated: ValidateOutput = invoke_stage(
-            &ctx,
-            Stage::Validate,
-            &config.validate_function,
-            &id,
-            ValidateInput {
-                message_id: id.clone(),
-                body: record.body,
-            },
-            policy,
-        )
-        .await?;
-        let execution_id = ExecutionId::new(config.environment.as_str(), &id);
-        let transformed: TransformOutput = invoke_stage(
-            &ctx,
-            Stage::Transform,
-            &config.transform_function,
-            &id,
-            TransformInput {
-                message_id: id.clone(),
-                execution_id,
-                message: validated.message.clone(),
-            },
-            policy,
-        )
-        .await?;
-        let stored: StoreOutput = invoke_stage(
-            &ctx,
-            Stage::Store,
-            &config.store_function,
-            &id,
-            StoreInput {
-                message_id: id.clone(),
-                durable_execution_arn: execution_arn,
-                message: validated.message,
-                transformed,
-            },
-            policy,
-        )
-        .await?;
-        Ok::<_, BoxError>(RecordOutcome {
-            execution_id: stored.execution_id,
-            outcome: stored.outcome,
-        })
-    }
-    .await;
-    if let Err(err) = &result {
-        tracing::warn!(
-            message_id = %id,
-            error_type = failure_error_type(err.as_ref()).as_deref().unwrap_or("unknown"),
-            error = %chain(err.as_ref()),
-            "record failed; it goes back to the queue"
-        );
-    }
-    result
+    let validated: ValidateOutput = invoke_stage(
+        &ctx,
+        Stage::Validate,
+        &config.validate_function,
+        &id,
+        ValidateInput {
+            message_id: id.clone(),
+            body: record.body,
+        },
+        policy,
+    )
+    .await?;
+    let execution_id = ExecutionId::new(config.environment.as_str(), &id);
+    let transformed: TransformOutput = invoke_stage(
+        &ctx,
+        Stage::Transform,
+        &config.transform_function,
+        &id,
+        TransformInput {
+            message_id: id.clone(),
+            execution_id,
+            message: validated.message.clone(),
+        },
+        policy,
+    )
+    .await?;
+    let stored: StoreOutput = invoke_stage(
+        &ctx,
+        Stage::Store,
+        &config.store_function,
+        &id,
+        StoreInput {
+            message_id: id.clone(),
+            durable_execution_arn: execution_arn,
+            message: validated.message,
+            transformed,
+        },
+        policy,
+    )
+    .await?;
+    Ok(RecordOutcome {
+        execution_id: stored.execution_id,
+        outcome: stored.outcome,
+    })
 }
 
 /// Invokes one stage, retrying transient failures per `policy`.
@@ -436,17 +441,6 @@ pub fn failure_error_type(err: &(dyn Error + 'static)) -> Option<String> {
         link = current.source();
     }
     None
-}
-
-fn chain(err: &(dyn Error + 'static)) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]
