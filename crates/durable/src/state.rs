@@ -177,6 +177,7 @@ pub struct ExecutionState {
     index: HashMap<String, usize>,
     delta: Delta,
     held: Vec<(String, crate::core::ChainedOutcome)>,
+    held_until: Option<i64>,
 }
 
 /// What changed since the last [`ExecutionState::take_delta`].
@@ -212,6 +213,7 @@ impl ExecutionState {
             index,
             delta: Delta::default(),
             held: Vec::new(),
+            held_until: None,
         }
     }
 
@@ -268,12 +270,25 @@ impl ExecutionState {
         !self.delta.is_empty()
     }
 
-    /// Keeps chained-invoke outcomes that arrived while an invocation runs, in memory only: the
-    /// execution cannot use them before that invocation ends, and the transition that ends it
-    /// records them (one commit for all, instead of one each). Not persisted: after a crash
+    /// Keeps chained-invoke outcomes in memory only, until the execution can use them: while an
+    /// invocation runs (recorded when it ends), or while more results of the same batch are
+    /// moments away (recorded with the last one, or at `until`, the end of the batch's
+    /// coalescing window). One commit for all instead of one each. Not persisted: after a crash
     /// their operations are still STARTED and recovery dispatches them again.
-    pub fn hold_chained(&mut self, outcomes: Vec<(String, crate::core::ChainedOutcome)>) {
+    pub fn hold_chained(
+        &mut self,
+        outcomes: Vec<(String, crate::core::ChainedOutcome)>,
+        until: Option<i64>,
+    ) {
         self.held.extend(outcomes);
+        if let Some(until) = until {
+            self.held_until = Some(self.held_until.map_or(until, |u| u.max(until)));
+        }
+    }
+
+    /// When held outcomes must be recorded at the latest (see [`ExecutionState::hold_chained`]).
+    pub fn held_until(&self) -> Option<i64> {
+        self.held_until.filter(|_| !self.held.is_empty())
     }
 
     /// The held outcomes (see [`ExecutionState::hold_chained`]).
@@ -283,6 +298,7 @@ impl ExecutionState {
 
     /// Takes the held outcomes (see [`ExecutionState::hold_chained`]).
     pub fn take_held_chained(&mut self) -> Vec<(String, crate::core::ChainedOutcome)> {
+        self.held_until = None;
         std::mem::take(&mut self.held)
     }
 }

@@ -248,30 +248,53 @@ pub(super) fn chained_done(
             })
             .collect();
         // Held in memory until then (no commit of its own; see `ExecutionState::hold_chained`).
-        state.hold_chained(live);
+        state.hold_chained(live, None);
         return Vec::new();
     }
-    let mut changed = false;
-    for (op_id, outcome) in done {
-        changed |= record_chained(state, &op_id, outcome, env.now_ms);
-    }
-    if !changed {
+    let live: Vec<(String, ChainedOutcome)> = done
+        .into_iter()
+        .filter(|(id, _)| chained_started(state, id))
+        .collect();
+    if live.is_empty() {
         return Vec::new();
+    }
+    // More results of the batch are moments away: held with the others until the last one
+    // (or the window's end), so the batch costs one commit and one invocation.
+    let reported: Vec<&str> = state
+        .held_chained()
+        .iter()
+        .chain(&live)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if let Some(until) = results_imminent_until(state, &reported, env) {
+        state.hold_chained(live, Some(until));
+        return Vec::new();
+    }
+    record_deferred(state, env.now_ms);
+    for (op_id, outcome) in live {
+        record_chained(state, &op_id, outcome, env.now_ms);
     }
     claim_unless_results_imminent(state, env)
 }
 
-/// Starts the next invocation, unless plain chained invokes dispatched less than
-/// `reinvoke_coalesce_ms` ago are still running: their results are moments away, and one
-/// invocation for the whole batch costs one replay instead of one per result. The wait is a
-/// timer (`next_invoke_ms`), so a slow target delays the others' results by the window at most;
-/// the last result of the batch starts the invocation at once.
-fn claim_unless_results_imminent(state: &mut ExecutionState, env: &Env<'_>) -> Vec<Action> {
+fn chained_started(state: &ExecutionState, op_id: &str) -> bool {
+    state
+        .op(op_id)
+        .is_some_and(|o| o.op_type == OpType::ChainedInvoke && o.status == OpStatus::Started)
+}
+
+/// The end of the coalescing window of the plain chained invokes still running (not among
+/// `reported`) that started less than `reinvoke_coalesce_ms` ago, if any.
+fn results_imminent_until(state: &ExecutionState, reported: &[&str], env: &Env<'_>) -> Option<i64> {
     let window = env.limits.reinvoke_coalesce_ms;
-    let until = state
+    if window <= 0 {
+        return None;
+    }
+    state
         .ops()
         .iter()
         .filter(|op| op.op_type == OpType::ChainedInvoke && op.status == OpStatus::Started)
+        .filter(|op| !reported.contains(&op.id.as_str()))
         .filter(|op| {
             op.invoke_function
                 .as_deref()
@@ -280,13 +303,21 @@ fn claim_unless_results_imminent(state: &mut ExecutionState, env: &Env<'_>) -> V
         })
         .map(|op| op.start_ms.saturating_add(window))
         .filter(|until| *until > env.now_ms)
-        .max();
-    match until {
-        Some(until) if window > 0 => {
+        .max()
+}
+
+/// Starts the next invocation, unless plain chained invokes dispatched less than
+/// `reinvoke_coalesce_ms` ago are still running: their results are moments away, and one
+/// invocation for the whole batch costs one replay instead of one per result. The wait is a
+/// timer (`next_invoke_ms`), so a slow target delays the others' results by the window at most;
+/// the last result of the batch starts the invocation at once.
+fn claim_unless_results_imminent(state: &mut ExecutionState, env: &Env<'_>) -> Vec<Action> {
+    match results_imminent_until(state, &[], env) {
+        Some(until) => {
             state.meta_mut().next_invoke_ms = Some(until);
             Vec::new()
         }
-        _ => claim(state, env).into_iter().collect(),
+        None => claim(state, env).into_iter().collect(),
     }
 }
 
@@ -310,10 +341,7 @@ fn record_chained(
     outcome: ChainedOutcome,
     now: i64,
 ) -> bool {
-    let started = state
-        .op(op_id)
-        .is_some_and(|o| o.op_type == OpType::ChainedInvoke && o.status == OpStatus::Started);
-    if !started {
+    if !chained_started(state, op_id) {
         return false; // op_mut would mark it changed
     }
     let Some(op) = state.op_mut(op_id) else {

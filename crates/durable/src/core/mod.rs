@@ -249,6 +249,7 @@ pub fn next_due(state: &ExecutionState) -> Option<i64> {
     };
     if !m.invoking {
         consider(m.next_invoke_ms);
+        consider(state.held_until());
     }
     for op in state.ops() {
         match (op.op_type, op.status) {
@@ -357,7 +358,8 @@ fn tick(state: &mut ExecutionState, env: &Env<'_>) -> Vec<Action> {
     }
     let changed = fire_timers(state, now);
     let retry_due = !state.meta.invoking && state.meta.next_invoke_ms.is_some_and(|t| t <= now);
-    if changed || retry_due {
+    let held_due = !state.meta.invoking && state.held_until().is_some_and(|t| t <= now);
+    if changed || retry_due || held_due {
         claim(state, env).into_iter().collect()
     } else {
         Vec::new()
@@ -428,6 +430,8 @@ pub(crate) fn claim(state: &mut ExecutionState, env: &Env<'_>) -> Option<Action>
     if state.meta.status != ExecStatus::Running || state.meta.invoking {
         return None;
     }
+    // Chained-invoke results held for their batch go into this invocation's state.
+    external::record_deferred(state, env.now_ms);
     let (ops, marker) = first_page(state, env.limits);
     let m = state.meta_mut();
     m.invoking = true;

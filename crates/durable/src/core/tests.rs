@@ -731,8 +731,9 @@ fn results_of_one_batch_resume_the_execution_once() {
     assert_eq!(t.status("a"), "SUCCEEDED");
     assert_eq!(t.state.meta.next_invoke_ms, Some(NOW + window));
     assert_eq!(next_due(&t.state), Some(NOW + window));
-    // "b" alone: "c" is still imminent.
+    // "b" alone: "c" is still imminent, so "b" is held in memory (nothing to commit).
     t.now += 1;
+    t.state.take_delta();
     let a = t
         .apply(Command::ChainedDone {
             op_id: "b".into(),
@@ -740,6 +741,8 @@ fn results_of_one_batch_resume_the_execution_once() {
         })
         .unwrap();
     assert_eq!(invokes(&a), 0);
+    assert!(!t.state.has_delta(), "a held result needs no commit");
+    assert_eq!(t.status("b"), "STARTED");
     // The last result of the batch resumes the execution at once, with all three.
     let a = t
         .apply(Command::ChainedDone {
@@ -752,6 +755,8 @@ fn results_of_one_batch_resume_the_execution_once() {
     };
     assert_eq!(envelope["UpdatedOperationIds"], json!(["a", "b", "c"]));
     assert_eq!(t.state.meta.next_invoke_ms, None);
+    assert_eq!((t.status("b"), t.status("c")), ("SUCCEEDED", "SUCCEEDED"));
+    assert!(t.state.held_chained().is_empty());
 }
 
 #[test]
@@ -782,14 +787,17 @@ fn a_slow_result_holds_the_others_for_the_window_only() {
         })
         .unwrap();
     assert!(a.is_empty(), "held while 'slow' may still report");
+    assert_eq!(t.status("fast"), "STARTED", "held in memory, not yet recorded");
+    assert_eq!(next_due(&t.state), Some(NOW + window));
     t.now += window - 1;
     assert!(t.apply(Command::Tick).unwrap().is_empty());
     t.now += 1;
     let a = t.apply(Command::Tick).unwrap();
-    assert!(
-        matches!(a.as_slice(), [Action::Invoke { .. }]),
-        "the window is over: {a:?}"
-    );
+    let [Action::Invoke { envelope, .. }] = a.as_slice() else {
+        panic!("the window is over: {a:?}")
+    };
+    assert_eq!(envelope["UpdatedOperationIds"], json!(["fast"]));
+    assert_eq!(t.status("fast"), "SUCCEEDED");
     assert_eq!(t.status("slow"), "STARTED");
     // With a window of 0 every result resumes the execution at once.
     let mut t = T::new();
