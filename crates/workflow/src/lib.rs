@@ -44,7 +44,7 @@ pub mod stages;
 pub use error::StageError;
 pub use orchestrator::{
     orchestrate, orchestrate_with, sdk_options, BatchItemFailure, BatchResponse, InvalidEvent,
-    RecordLayout, RecordOutcome, Stage,
+    RecordFailure, RecordLayout, RecordOutcome, RecordResult, Stage,
 };
 pub use stages::{
     store_handler, transform_handler, validate_handler, StoreInput, StoreOutput, TransformInput,

@@ -81,6 +81,30 @@ pub struct RecordOutcome {
     pub outcome: PutOutcome,
 }
 
+/// What became of one record, as the map records it: stored, or failed in a stage (it goes
+/// back to the queue). A stage failure is a value, not an error: a flat record's body runs again
+/// on every replay, and an error would make the SDK capture and format a backtrace each time.
+/// Untagged, so the results of earlier releases' record contexts (a bare [`RecordOutcome`])
+/// read back as `Stored`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RecordResult {
+    /// The record went through all three stages.
+    Stored(RecordOutcome),
+    /// A stage failed (after the retries its error type allows).
+    Failed(RecordFailure),
+}
+
+/// A record's stage failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordFailure {
+    /// The most specific recorded error type, e.g. `ValidationError`.
+    pub error_type: String,
+    /// The error and its causes.
+    pub error_message: String,
+}
+
 /// The event cannot be processed at all: a record has no `messageId`.
 #[derive(Debug, thiserror::Error)]
 #[error("record {index} of the SQS event has no messageId; the whole batch fails")]
@@ -236,14 +260,22 @@ pub async fn orchestrate_with(
 
 /// One warning per record that goes back to the queue, when the batch is decided (a record's
 /// body runs again on every replay of the execution, so it does not log its own failure).
-fn log_failures(response: &BatchResponse, items: &[BatchItem<RecordOutcome>]) {
+fn log_failures(response: &BatchResponse, items: &[BatchItem<RecordResult>]) {
     for failure in &response.batch_item_failures {
         let name = format!("record-{}", failure.item_identifier);
         let item = items.iter().find(|item| item.name == name);
+        let (error_type, error) = match item {
+            Some(BatchItem {
+                result: Some(RecordResult::Failed(f)),
+                ..
+            }) => (Some(f.error_type.as_str()), Some(f.error_message.as_str())),
+            Some(i) => (i.error_type.as_deref(), i.error_message.as_deref()),
+            None => (None, None),
+        };
         tracing::warn!(
             message_id = %failure.item_identifier,
-            error_type = item.and_then(|i| i.error_type.as_deref()).unwrap_or("unknown"),
-            error = item.and_then(|i| i.error_message.as_deref()).unwrap_or("the record did not finish"),
+            error_type = error_type.unwrap_or("unknown"),
+            error = error.unwrap_or("the record did not finish"),
             "record failed; it goes back to the queue"
         );
     }
@@ -253,14 +285,18 @@ fn log_failures(response: &BatchResponse, items: &[BatchItem<RecordOutcome>]) {
 /// goes back to the queue. Listing a record that did succeed would be harmless (the conditional
 /// put makes its redelivery a duplicate); dropping a failed one would lose it, so anything not
 /// positively `Succeeded` is listed.
-fn batch_response(ids: Vec<String>, items: &[BatchItem<RecordOutcome>]) -> BatchResponse {
+fn batch_response(ids: Vec<String>, items: &[BatchItem<RecordResult>]) -> BatchResponse {
+    let stored = |item: &BatchItem<RecordResult>| {
+        item.status == BatchItemStatus::Succeeded
+            && !matches!(item.result, Some(RecordResult::Failed(_)))
+    };
     let failures = ids
         .into_iter()
         .enumerate()
         .filter(|(index, _)| {
             !items
                 .iter()
-                .any(|item| item.index == *index && item.status == BatchItemStatus::Succeeded)
+                .any(|item| item.index == *index && stored(item))
         })
         .map(|(_, item_identifier)| BatchItemFailure { item_identifier })
         .collect();
@@ -275,7 +311,53 @@ async fn process_record(
     config: Arc<OrchestratorConfig>,
     execution_arn: String,
     policy: RetryPolicy,
+) -> Result<RecordResult, BoxError> {
+    match run_stages(&ctx, record, &config, execution_arn, policy).await {
+        Ok(outcome) => Ok(RecordResult::Stored(outcome)),
+        Err(err) if is_stage_failure(err.as_ref()) => Ok(RecordResult::Failed(RecordFailure {
+            error_type: failure_error_type(err.as_ref()).unwrap_or_else(|| "unknown".into()),
+            error_message: chain(err.as_ref()),
+        })),
+        // Checkpoint failures, non-determinism: the SDK's to handle (the invocation fails).
+        Err(err) => Err(err),
+    }
+}
+
+/// Whether `err` is a stage's recorded failure: an invoke that ended FAILED, TIMED_OUT or
+/// STOPPED (after the retries its error type allows), not an SDK failure.
+fn is_stage_failure(err: &(dyn Error + 'static)) -> bool {
+    let mut link = Some(err);
+    for _ in 0..32 {
+        let Some(current) = link else {
+            return false;
+        };
+        if let Some(op) = current.downcast_ref::<OperationError>() {
+            return matches!(op.status(), Some("FAILED" | "TIMED_OUT" | "STOPPED"));
+        }
+        link = current.source();
+    }
+    false
+}
+
+fn chain(err: &(dyn Error + 'static)) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+async fn run_stages(
+    ctx: &DurableContext,
+    record: Record,
+    config: &OrchestratorConfig,
+    execution_arn: String,
+    policy: RetryPolicy,
 ) -> Result<RecordOutcome, BoxError> {
+    let ctx = ctx.clone();
     let id = record.message_id;
     let validated: ValidateOutput = invoke_stage(
         &ctx,
@@ -468,7 +550,7 @@ mod tests {
         assert_eq!(failure_error_type(&plain), None);
     }
 
-    fn item(index: usize, status: BatchItemStatus) -> BatchItem<RecordOutcome> {
+    fn item(index: usize, status: BatchItemStatus) -> BatchItem<RecordResult> {
         BatchItem::new(index, format!("record-{index}"), status, None, None, None)
     }
 
@@ -492,6 +574,41 @@ mod tests {
             batch_response(vec!["a".into()], &[item(0, BatchItemStatus::Succeeded)]),
             BatchResponse::default()
         );
+    }
+
+    #[test]
+    fn a_record_whose_stage_failed_is_listed_though_its_item_succeeded() {
+        let mut failed = item(0, BatchItemStatus::Succeeded);
+        failed.result = Some(RecordResult::Failed(RecordFailure {
+            error_type: "ValidationError".into(),
+            error_message: "invalid message".into(),
+        }));
+        let mut stored = item(1, BatchItemStatus::Succeeded);
+        stored.result = Some(RecordResult::Stored(RecordOutcome {
+            execution_id: "dev-esm-b".into(),
+            outcome: PutOutcome::Inserted,
+        }));
+        let response = batch_response(vec!["a".into(), "b".into()], &[failed, stored]);
+        assert_eq!(
+            response.batch_item_failures,
+            [BatchItemFailure {
+                item_identifier: "a".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn record_results_read_back_including_earlier_releases_outcomes() {
+        // An earlier release's record context recorded a bare RecordOutcome.
+        let old: RecordResult =
+            serde_json::from_str(r#"{"execution_id":"dev-esm-a","outcome":"inserted"}"#).unwrap();
+        assert!(matches!(old, RecordResult::Stored(ref o) if o.execution_id == "dev-esm-a"));
+        let failed = RecordResult::Failed(RecordFailure {
+            error_type: "ValidationError".into(),
+            error_message: "m".into(),
+        });
+        let text = serde_json::to_string(&failed).unwrap();
+        assert_eq!(serde_json::from_str::<RecordResult>(&text).unwrap(), failed);
     }
 
     #[test]

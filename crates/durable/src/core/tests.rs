@@ -787,7 +787,11 @@ fn a_slow_result_holds_the_others_for_the_window_only() {
         })
         .unwrap();
     assert!(a.is_empty(), "held while 'slow' may still report");
-    assert_eq!(t.status("fast"), "STARTED", "held in memory, not yet recorded");
+    assert_eq!(
+        t.status("fast"),
+        "STARTED",
+        "held in memory, not yet recorded"
+    );
     assert_eq!(next_due(&t.state), Some(NOW + window));
     t.now += window - 1;
     assert!(t.apply(Command::Tick).unwrap().is_empty());
