@@ -235,26 +235,18 @@ pub(super) fn chained_done(
     if state.meta.status != ExecStatus::Running {
         return Vec::new();
     }
-    if state.meta.invoking {
-        // As on AWS, where the target starts asynchronously and the invocation that started it
-        // has ended long before it reports: its outcome follows that invocation's
-        // InvocationCompleted. (A repeated or unknown completion is dropped here already.)
-        let live: Vec<(String, ChainedOutcome)> = done
-            .into_iter()
-            .filter(|(id, _)| {
-                state.op(id).is_some_and(|o| {
-                    o.op_type == OpType::ChainedInvoke && o.status == OpStatus::Started
-                })
-            })
-            .collect();
-        // Held in memory until then (no commit of its own; see `ExecutionState::hold_chained`).
-        state.hold_chained(live, None);
-        return Vec::new();
-    }
     let live: Vec<(String, ChainedOutcome)> = done
         .into_iter()
         .filter(|(id, _)| chained_started(state, id))
         .collect();
+    if state.meta.invoking {
+        // As on AWS, where the target starts asynchronously and the invocation that started it
+        // has ended long before it reports: its outcome follows that invocation's
+        // InvocationCompleted. (A repeated or unknown completion is dropped here already.)
+        // Held in memory until then (no commit of its own; see `ExecutionState::hold_chained`).
+        state.hold_chained(live, None);
+        return Vec::new();
+    }
     if live.is_empty() {
         return Vec::new();
     }
