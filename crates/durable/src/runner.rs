@@ -253,9 +253,6 @@ impl DurableService {
         .await;
     }
 
-    /// Applies a command that reports something that already happened (an invocation's or a
-    /// chained invoke's outcome). Nothing else would ever report it again, so a storage failure
-    /// (a full disk) is retried with backoff until it is recorded or the service stops.
     /// Records `cmd` again later (held chained-invoke outcomes whose state was dropped after a
     /// failed write), retried as [`DurableService::record`] does.
     pub(crate) fn record_again(&self, arn: &str, cmd: Command) {
@@ -269,6 +266,9 @@ impl DurableService {
         });
     }
 
+    /// Applies a command that reports something that already happened (an invocation's or a
+    /// chained invoke's outcome). Nothing else would ever report it again, so a storage failure
+    /// (a full disk) is retried with backoff until it is recorded or the service stops.
     async fn record(&self, arn: &str, cmd: Command, what: &str) {
         let mut delay = std::time::Duration::from_millis(200);
         loop {

@@ -253,17 +253,14 @@ pub async fn orchestrate_with(
         .await_batch()
         .await?;
 
-    let response = batch_response(ids, &batch.items);
-    log_failures(&response, &batch.items);
-    Ok(response)
+    log_failures(&ids, &batch.items);
+    Ok(batch_response(&ids, &batch.items))
 }
 
 /// One warning per record that goes back to the queue, when the batch is decided (a record's
 /// body runs again on every replay of the execution, so it does not log its own failure).
-fn log_failures(response: &BatchResponse, items: &[BatchItem<RecordResult>]) {
-    for failure in &response.batch_item_failures {
-        let name = format!("record-{}", failure.item_identifier);
-        let item = items.iter().find(|item| item.name == name);
+fn log_failures(ids: &[String], items: &[BatchItem<RecordResult>]) {
+    for (id, item) in failed_records(ids, items) {
         let (error_type, error) = match item {
             Some(BatchItem {
                 result: Some(RecordResult::Failed(f)),
@@ -273,7 +270,7 @@ fn log_failures(response: &BatchResponse, items: &[BatchItem<RecordResult>]) {
             None => (None, None),
         };
         tracing::warn!(
-            message_id = %failure.item_identifier,
+            message_id = %id,
             error_type = error_type.unwrap_or("unknown"),
             error = error.unwrap_or("the record did not finish"),
             "record failed; it goes back to the queue"
@@ -281,27 +278,32 @@ fn log_failures(response: &BatchResponse, items: &[BatchItem<RecordResult>]) {
     }
 }
 
-/// The response for a batch: every record whose item did not succeed (failed, or not finished)
-/// goes back to the queue. Listing a record that did succeed would be harmless (the conditional
-/// put makes its redelivery a duplicate); dropping a failed one would lose it, so anything not
-/// positively `Succeeded` is listed.
-fn batch_response(ids: Vec<String>, items: &[BatchItem<RecordResult>]) -> BatchResponse {
-    let stored = |item: &BatchItem<RecordResult>| {
-        item.status == BatchItemStatus::Succeeded
-            && !matches!(item.result, Some(RecordResult::Failed(_)))
-    };
-    let failures = ids
-        .into_iter()
-        .enumerate()
-        .filter(|(index, _)| {
-            !items
-                .iter()
-                .any(|item| item.index == *index && stored(item))
-        })
-        .map(|(_, item_identifier)| BatchItemFailure { item_identifier })
-        .collect();
+/// The records that go back to the queue, each with its item if it has one: every record whose
+/// item did not succeed (failed, or not finished). Listing a record that did succeed would be
+/// harmless (the conditional put makes its redelivery a duplicate); dropping a failed one would
+/// lose it, so anything not positively stored is listed.
+fn failed_records<'a>(
+    ids: &'a [String],
+    items: &'a [BatchItem<RecordResult>],
+) -> impl Iterator<Item = (&'a String, Option<&'a BatchItem<RecordResult>>)> {
+    ids.iter().enumerate().filter_map(move |(index, id)| {
+        let item = items.iter().find(|item| item.index == index);
+        let stored = item.is_some_and(|item| {
+            item.status == BatchItemStatus::Succeeded
+                && !matches!(item.result, Some(RecordResult::Failed(_)))
+        });
+        (!stored).then_some((id, item))
+    })
+}
+
+/// The response for a batch: the [`failed_records`], in event order.
+fn batch_response(ids: &[String], items: &[BatchItem<RecordResult>]) -> BatchResponse {
     BatchResponse {
-        batch_item_failures: failures,
+        batch_item_failures: failed_records(ids, items)
+            .map(|(id, _)| BatchItemFailure {
+                item_identifier: id.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -357,10 +359,9 @@ async fn run_stages(
     execution_arn: String,
     policy: RetryPolicy,
 ) -> Result<RecordOutcome, BoxError> {
-    let ctx = ctx.clone();
     let id = record.message_id;
     let validated: ValidateOutput = invoke_stage(
-        &ctx,
+        ctx,
         Stage::Validate,
         &config.validate_function,
         &id,
@@ -373,7 +374,7 @@ async fn run_stages(
     .await?;
     let execution_id = ExecutionId::new(config.environment.as_str(), &id);
     let transformed: TransformOutput = invoke_stage(
-        &ctx,
+        ctx,
         Stage::Transform,
         &config.transform_function,
         &id,
@@ -386,7 +387,7 @@ async fn run_stages(
     )
     .await?;
     let stored: StoreOutput = invoke_stage(
-        &ctx,
+        ctx,
         Stage::Store,
         &config.store_function,
         &id,
@@ -563,7 +564,7 @@ mod tests {
             item(2, BatchItemStatus::Started),
             // index 3 has no item at all
         ];
-        let response = batch_response(ids, &items);
+        let response = batch_response(&ids, &items);
         let listed: Vec<_> = response
             .batch_item_failures
             .iter()
@@ -571,7 +572,7 @@ mod tests {
             .collect();
         assert_eq!(listed, ["b", "c", "d"]);
         assert_eq!(
-            batch_response(vec!["a".into()], &[item(0, BatchItemStatus::Succeeded)]),
+            batch_response(&["a".into()], &[item(0, BatchItemStatus::Succeeded)]),
             BatchResponse::default()
         );
     }
@@ -588,7 +589,7 @@ mod tests {
             execution_id: "dev-esm-b".into(),
             outcome: PutOutcome::Inserted,
         }));
-        let response = batch_response(vec!["a".into(), "b".into()], &[failed, stored]);
+        let response = batch_response(&["a".into(), "b".into()], &[failed, stored]);
         assert_eq!(
             response.batch_item_failures,
             [BatchItemFailure {
