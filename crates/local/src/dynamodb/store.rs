@@ -233,10 +233,17 @@ fn write_checked_item(
         ));
     }
     let (hk, rk) = key_of(definition, item, false)?;
-    conn.execute(
-        "INSERT OR REPLACE INTO ddb_items (table_name, hk, rk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![table, hk, rk, Value::Object(item.clone()).to_string(), size],
-    )?;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO ddb_items (table_name, hk, rk, item, size)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        table,
+        hk,
+        rk,
+        Value::Object(item.clone()).to_string(),
+        size
+    ])?;
     Ok(())
 }
 
@@ -247,10 +254,8 @@ pub(super) fn delete_item(
     hk: &str,
     rk: &str,
 ) -> Result<(), DdbError> {
-    conn.execute(
-        "DELETE FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3",
-        params![table, hk, rk],
-    )?;
+    conn.prepare_cached("DELETE FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3")?
+        .execute(params![table, hk, rk])?;
     Ok(())
 }
 
@@ -637,29 +642,29 @@ fn validate_table_name(name: &str) -> Result<(), DdbError> {
 
 fn load_table(conn: &Connection, name: &str) -> Result<Option<(TableDefinition, i64)>, DdbError> {
     Ok(conn
-        .query_row(
-            "SELECT hash_key, hash_type, range_key, range_type, billing, created_ms FROM ddb_tables WHERE name = ?1",
-            [name],
-            |r| {
-                let range_key: Option<String> = r.get(2)?;
-                let range_type: Option<String> = r.get(3)?;
-                Ok((
-                    TableDefinition {
-                        name: name.to_string(),
-                        hash_key: KeyAttribute {
-                            name: r.get(0)?,
-                            attribute_type: r.get(1)?,
-                        },
-                        range_key: range_key.map(|name| KeyAttribute {
-                            name,
-                            attribute_type: range_type.unwrap_or_else(|| "S".into()),
-                        }),
-                        billing_mode: r.get(4)?,
+        .prepare_cached(
+            "SELECT hash_key, hash_type, range_key, range_type, billing, created_ms
+               FROM ddb_tables WHERE name = ?1",
+        )?
+        .query_row([name], |r| {
+            let range_key: Option<String> = r.get(2)?;
+            let range_type: Option<String> = r.get(3)?;
+            Ok((
+                TableDefinition {
+                    name: name.to_string(),
+                    hash_key: KeyAttribute {
+                        name: r.get(0)?,
+                        attribute_type: r.get(1)?,
                     },
-                    r.get(5)?,
-                ))
-            },
-        )
+                    range_key: range_key.map(|name| KeyAttribute {
+                        name,
+                        attribute_type: range_type.unwrap_or_else(|| "S".into()),
+                    }),
+                    billing_mode: r.get(4)?,
+                },
+                r.get(5)?,
+            ))
+        })
         .optional()?)
 }
 
@@ -676,11 +681,8 @@ pub(super) fn read_item(
     rk: &str,
 ) -> Result<Option<Item>, DdbError> {
     let text: Option<String> = conn
-        .query_row(
-            "SELECT item FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3",
-            params![table, hk, rk],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT item FROM ddb_items WHERE table_name = ?1 AND hk = ?2 AND rk = ?3")?
+        .query_row(params![table, hk, rk], |r| r.get(0))
         .optional()?;
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }

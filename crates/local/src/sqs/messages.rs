@@ -20,11 +20,12 @@ pub(super) struct QueueRow {
 
 pub(super) fn load_queue(conn: &Connection, name: &str) -> Result<Option<QueueRow>, SqsError> {
     let row = conn
-        .query_row(
+        .prepare_cached(
             "SELECT attributes, created_ms, modified_ms FROM sqs_queues WHERE name = ?1",
-            [name],
-            |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)),
-        )
+        )?
+        .query_row([name], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
     Ok(row.map(|(attrs, created_ms, modified_ms)| QueueRow {
         attributes: serde_json::from_str(&attrs).unwrap_or_default(),
@@ -39,22 +40,41 @@ pub(super) fn redrive_of(row: &QueueRow) -> Option<RedrivePolicy> {
         .and_then(|p| RedrivePolicy::parse(p).ok())
 }
 
+// The statements a busy queue runs on every receive or depth poll. Each reads a range of an
+// index, never every message of the queue: their cost does not grow with the backlog (a test
+// below holds them to that with SQLite's query plans).
+
+/// The visible messages, counted in `sqs_messages_visible` alone.
+const COUNT_VISIBLE: &str =
+    "SELECT COUNT(*) FROM sqs_messages WHERE queue = ?1 AND visible_at_ms <= ?2";
+/// The hidden messages (in flight or delayed, few), read for their receive count.
+const COUNT_HIDDEN: &str =
+    "SELECT COALESCE(SUM(receive_count > 0), 0), COALESCE(SUM(receive_count = 0), 0)
+       FROM sqs_messages WHERE queue = ?1 AND visible_at_ms > ?2";
+/// The retention purge of every receive, through `sqs_messages_sent`.
+const PURGE_EXPIRED: &str = "DELETE FROM sqs_messages WHERE queue = ?1 AND sent_ms < ?2";
+/// The next messages to receive: oldest visible first, in the order of
+/// `sqs_messages_visible`, so the read stops after `?3` rows (ordering by `seq` alone made
+/// SQLite read and sort every visible message of the queue).
+const OLDEST_VISIBLE: &str =
+    "SELECT seq, message_id, body, md5_of_body, message_attributes, md5_of_message_attributes,
+            sent_ms, receive_count, first_receive_ms, last_error, message_group_id,
+            dead_letter_source
+       FROM sqs_messages WHERE queue = ?1 AND visible_at_ms <= ?2
+      ORDER BY visible_at_ms, seq LIMIT ?3";
+
 pub(super) fn count_in(conn: &Connection, queue: &str, now: i64) -> Result<QueueCounts, SqsError> {
-    Ok(conn.query_row(
-        "SELECT
-            COALESCE(SUM(visible_at_ms <= ?2), 0),
-            COALESCE(SUM(visible_at_ms > ?2 AND receive_count > 0), 0),
-            COALESCE(SUM(visible_at_ms > ?2 AND receive_count = 0), 0)
-           FROM sqs_messages WHERE queue = ?1",
-        params![queue, now],
-        |r| {
-            Ok(QueueCounts {
-                visible: r.get(0)?,
-                not_visible: r.get(1)?,
-                delayed: r.get(2)?,
-            })
-        },
-    )?)
+    let visible = conn
+        .prepare_cached(COUNT_VISIBLE)?
+        .query_row(params![queue, now], |r| r.get(0))?;
+    let (not_visible, delayed) = conn
+        .prepare_cached(COUNT_HIDDEN)?
+        .query_row(params![queue, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(QueueCounts {
+        visible,
+        not_visible,
+        delayed,
+    })
 }
 
 pub(super) fn to_json(attrs: &BTreeMap<String, String>) -> String {
@@ -122,23 +142,23 @@ pub(super) fn insert_message(
     let message_id = uuid::Uuid::new_v4().to_string();
     let md5_of_body = md5::of_body(&message.body);
     let attrs_json = attrs.map(|a| Value::Object(a).to_string());
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO sqs_messages (queue, message_id, body, md5_of_body, message_attributes,
                                    md5_of_message_attributes, sent_ms, visible_at_ms,
                                    message_group_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            queue,
-            message_id,
-            message.body,
-            md5_of_body,
-            attrs_json,
-            md5_attrs,
-            now,
-            now + delay * 1000,
-            message.message_group_id
-        ],
-    )?;
+    )?
+    .execute(params![
+        queue,
+        message_id,
+        message.body,
+        md5_of_body,
+        attrs_json,
+        md5_attrs,
+        now,
+        now + delay * 1000,
+        message.message_group_id
+    ])?;
     Ok(SentMessage {
         message_id,
         md5_of_body,
@@ -189,10 +209,8 @@ pub(super) fn receive_in(
 ) -> Result<(Vec<ReceivedMessage>, bool), SqsError> {
     let row = load_queue(conn, queue)?.ok_or(SqsError::QueueDoesNotExist)?;
     let retention_ms = attributes::number(&row.attributes, "MessageRetentionPeriod", config) * 1000;
-    conn.execute(
-        "DELETE FROM sqs_messages WHERE queue = ?1 AND sent_ms < ?2",
-        params![queue, now - retention_ms],
-    )?;
+    conn.prepare_cached(PURGE_EXPIRED)?
+        .execute(params![queue, now - retention_ms])?;
     let visibility_ms = visibility_ms
         .unwrap_or_else(|| attributes::number(&row.attributes, "VisibilityTimeout", config) * 1000);
     let redrive = match redrive_of(&row) {
@@ -206,12 +224,7 @@ pub(super) fn receive_in(
     };
     let mut out = Vec::new();
     let mut moved = false;
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, message_id, body, md5_of_body, message_attributes, md5_of_message_attributes,
-                sent_ms, receive_count, first_receive_ms, last_error, message_group_id,
-                dead_letter_source
-           FROM sqs_messages WHERE queue = ?1 AND visible_at_ms <= ?2 ORDER BY seq LIMIT ?3",
-    )?;
+    let mut stmt = conn.prepare_cached(OLDEST_VISIBLE)?;
     while out.len() < max {
         let need = i64::try_from(max - out.len()).unwrap_or(10);
         let candidates = stmt
@@ -260,18 +273,18 @@ pub(super) fn receive_in(
             let handle = new_handle(&c.message_id);
             let first = c.first_receive_ms.unwrap_or(now);
             let count = c.receive_count.saturating_add(1);
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE sqs_messages SET receive_count = ?2, first_receive_ms = ?3,
                         receipt_handle = ?4, visible_at_ms = ?5
                   WHERE seq = ?1",
-                params![
-                    c.seq,
-                    count,
-                    first,
-                    handle,
-                    now.saturating_add(visibility_ms)
-                ],
-            )?;
+            )?
+            .execute(params![
+                c.seq,
+                count,
+                first,
+                handle,
+                now.saturating_add(visibility_ms)
+            ])?;
             out.push(ReceivedMessage {
                 message_id: c.message_id,
                 receipt_handle: handle,
@@ -303,6 +316,27 @@ mod tests {
         assert_eq!(message_id_of_handle(&h).as_deref(), Some("abc-123"));
         assert_eq!(message_id_of_handle("not a handle"), None);
         assert_eq!(message_id_of_handle(""), None);
+    }
+
+    #[test]
+    fn the_receive_path_reads_index_ranges_not_the_whole_queue() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(super::super::store::SCHEMA).unwrap();
+        for sql in [COUNT_VISIBLE, COUNT_HIDDEN, PURGE_EXPIRED, OLDEST_VISIBLE] {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let values: [&dyn durapipe_sqlite::rusqlite::ToSql; 3] = [&"q", &0, &10];
+            let plan: Vec<String> = stmt
+                .query_map(&values[..stmt.parameter_count()], |r| r.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let plan = plan.join("; ");
+            assert!(plan.contains("USING"), "{sql}: {plan}");
+            assert!(
+                !plan.contains("SCAN") && !plan.contains("TEMP B-TREE"),
+                "{sql}: {plan}"
+            );
+        }
     }
 
     #[test]

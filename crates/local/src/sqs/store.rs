@@ -26,7 +26,7 @@ use crate::clock::Clock;
 const SCHEMA_UPGRADES: &[&str] = &["ALTER TABLE sqs_messages ADD COLUMN message_group_id TEXT;
      ALTER TABLE sqs_messages ADD COLUMN dead_letter_source TEXT;"];
 
-const SCHEMA: &str = "
+pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sqs_queues (
     name        TEXT PRIMARY KEY,
     attributes  TEXT NOT NULL,
@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS sqs_move_tasks (
 );
 CREATE INDEX IF NOT EXISTS sqs_messages_visible ON sqs_messages (queue, visible_at_ms, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS sqs_messages_id ON sqs_messages (queue, message_id);
+-- the retention purge of every receive (`sent_ms < cutoff`) probes this index instead of
+-- reading every message of the queue; added without a layout version: an earlier release
+-- opens the file and ignores it.
+CREATE INDEX IF NOT EXISTS sqs_messages_sent ON sqs_messages (queue, sent_ms);
 ";
 
 /// A message to send.
