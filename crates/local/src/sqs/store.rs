@@ -640,10 +640,11 @@ impl Queues {
                     out.push(match message_id_of_handle(&handle) {
                         None => Err(SqsError::ReceiptHandleIsInvalid(handle)),
                         Some(id) => conn
-                            .execute(
-                                "DELETE FROM sqs_messages WHERE queue = ?1 AND message_id = ?2 AND receipt_handle = ?3",
-                                params![queue, id, handle],
+                            .prepare_cached(
+                                "DELETE FROM sqs_messages
+                                  WHERE queue = ?1 AND message_id = ?2 AND receipt_handle = ?3",
                             )
+                            .and_then(|mut stmt| stmt.execute(params![queue, id, handle]))
                             .map(|_| ())
                             .map_err(SqsError::from),
                     });
