@@ -403,3 +403,41 @@ async fn redrive_moves_messages_to_the_dead_letter_queue() {
         Default::default()
     );
 }
+
+#[tokio::test]
+async fn messages_come_oldest_visible_first() {
+    let stack = common::stack().await;
+    let client = common::sqs_client(&stack.endpoint);
+    let url = create_queue(&client, "order").await;
+    for body in ["a", "b", "c"] {
+        send_body(&client, &url, body).await;
+    }
+    let first = client
+        .receive_message()
+        .queue_url(&url)
+        .visibility_timeout(30)
+        .send()
+        .await
+        .unwrap();
+    let first = &first.messages()[0];
+    assert_eq!(first.body(), Some("a"), "new messages come in send order");
+    // `a` becomes visible again after `b` and `c` were: it now comes after them.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    client
+        .change_message_visibility()
+        .queue_url(&url)
+        .receipt_handle(first.receipt_handle().unwrap())
+        .visibility_timeout(0)
+        .send()
+        .await
+        .unwrap();
+    let all = client
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let bodies: Vec<_> = all.messages().iter().filter_map(|m| m.body()).collect();
+    assert_eq!(bodies, ["b", "c", "a"]);
+}
