@@ -441,3 +441,25 @@ async fn messages_come_oldest_visible_first() {
     let bodies: Vec<_> = all.messages().iter().filter_map(|m| m.body()).collect();
     assert_eq!(bodies, ["b", "c", "a"]);
 }
+
+#[tokio::test]
+async fn a_receive_with_no_visibility_timeout_returns_each_message_once() {
+    let stack = common::stack().await;
+    let client = common::sqs_client(&stack.endpoint);
+    let url = create_queue(&client, "zero").await;
+    for body in ["a", "b"] {
+        send_body(&client, &url, body).await;
+    }
+    let got = client
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .visibility_timeout(0)
+        .send()
+        .await
+        .unwrap();
+    let bodies: Vec<_> = got.messages().iter().filter_map(|m| m.body()).collect();
+    assert_eq!(bodies, ["a", "b"]);
+    // Both stay visible: the next receive sees them again.
+    assert_eq!(stack.queues.counts("zero").await.unwrap().visible, 2);
+}

@@ -1,6 +1,6 @@
 //! The SQL behind [`super::Queues`]: each function runs inside one writer transaction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use base64::Engine as _;
 use durapipe_sqlite::rusqlite::{params, Connection, OptionalExtension};
@@ -225,8 +225,14 @@ pub(super) fn receive_in(
     let mut out = Vec::new();
     let mut moved = false;
     let mut stmt = conn.prepare_cached(OLDEST_VISIBLE)?;
-    while out.len() < max {
-        let need = i64::try_from(max - out.len()).unwrap_or(10);
+    // Rows already taken by this receive still match when the visibility timeout is 0: they
+    // are skipped, and each round asks for that many rows more. Another round runs only after
+    // one that took or moved something (a message moved to the dead-letter queue leaves room).
+    let mut taken = HashSet::new();
+    let mut progressed = true;
+    while out.len() < max && progressed {
+        progressed = false;
+        let need = i64::try_from(max - out.len() + taken.len()).unwrap_or(i64::MAX);
         let candidates = stmt
             .query_map(params![queue, now, need], |r| {
                 Ok(Candidate {
@@ -245,10 +251,14 @@ pub(super) fn receive_in(
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        if candidates.is_empty() {
-            break;
-        }
         for c in candidates {
+            if out.len() >= max {
+                break;
+            }
+            if taken.contains(&c.seq) {
+                continue;
+            }
+            progressed = true;
             if let Some(policy) = redrive
                 .as_ref()
                 .filter(|p| c.receive_count >= p.max_receive_count)
@@ -270,6 +280,7 @@ pub(super) fn receive_in(
                 moved = true;
                 continue;
             }
+            taken.insert(c.seq);
             let handle = new_handle(&c.message_id);
             let first = c.first_receive_ms.unwrap_or(now);
             let count = c.receive_count.saturating_add(1);
