@@ -11,20 +11,21 @@
 //! - If the commit fails, every write of the group gets the error; nothing of the group is kept.
 //! - A closure that panics is rolled back and reported as [`DbError::JobPanicked`]; the writer
 //!   thread keeps serving.
-//! - Reads run on a small pool of separate connections (WAL readers never block the writer) and
-//!   see every write whose `write` call has returned.
+//! - Reads run on a fixed set of reader threads, each with its own connection (WAL readers never
+//!   block the writer), and see every write whose `write` call has returned.
 //! - Never hold an async lock across `write(..).await`: the writer is shared by everything.
 
 pub mod histogram;
+mod readers;
 pub mod schema;
 mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use rusqlite::{Connection, OpenFlags};
-use tokio::sync::mpsc;
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
 
 pub use rusqlite;
 
@@ -70,6 +71,8 @@ pub struct Options {
     pub max_group: usize,
     /// Capacity of the writer's queue (callers wait when it is full: backpressure).
     pub queue_capacity: usize,
+    /// Reader threads, each with its own connection (reads beyond them wait in a queue).
+    pub readers: usize,
 }
 
 impl Default for Options {
@@ -78,6 +81,7 @@ impl Default for Options {
             durability: Durability::Full,
             max_group: 512,
             queue_capacity: 4096,
+            readers: 4,
         }
     }
 }
@@ -112,9 +116,9 @@ pub enum DbError {
         /// The journal mode SQLite kept.
         mode: String,
     },
-    /// The writer thread could not be started.
-    #[error("cannot start the writer thread of database {path}")]
-    WriterThread {
+    /// The writer thread or a reader thread could not be started.
+    #[error("cannot start the writer and reader threads of database {path}")]
+    Thread {
         /// The database file's path.
         path: PathBuf,
         /// Why it failed.
@@ -170,7 +174,7 @@ pub struct Database {
 struct Inner {
     path: PathBuf,
     sender: mpsc::Sender<writer::Job>,
-    readers: Mutex<Vec<Connection>>,
+    readers: std::sync::mpsc::Sender<readers::Job>,
     counters: Arc<Counters>,
 }
 
@@ -192,17 +196,18 @@ impl Database {
         })?;
         let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
         let counters = Arc::new(Counters::default());
-        writer::spawn(conn, receiver, options.max_group.max(1), counters.clone()).map_err(|e| {
-            DbError::WriterThread {
-                path: path.to_path_buf(),
-                source: e,
-            }
-        })?;
+        let thread_failed = |e| DbError::Thread {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let readers = readers::spawn(path, options.readers).map_err(thread_failed)?;
+        writer::spawn(conn, receiver, options.max_group.max(1), counters.clone())
+            .map_err(thread_failed)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 sender,
-                readers: Mutex::new(Vec::new()),
+                readers,
                 counters,
             }),
         })
@@ -251,40 +256,59 @@ impl Database {
         rx.blocking_recv().map_err(|_| E::from(DbError::Closed))?
     }
 
-    /// Runs a read on a pooled reader connection, off the async runtime's threads.
+    /// Runs a read on one of the reader threads' connections, off the async runtime's threads.
     ///
     /// # Errors
-    /// `f`'s error, or a [`DbError`] when no reader connection could be opened.
+    /// `f`'s error, or a [`DbError`] when no reader connection could be opened, `f` panicked
+    /// or the database is closed.
     pub async fn read<R, E, F>(&self, f: F) -> Result<R, E>
     where
         F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
         R: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let this = self.clone();
-        match tokio::task::spawn_blocking(move || this.read_blocking(f)).await {
-            Ok(out) => out,
-            Err(_) => Err(E::from(DbError::JobPanicked)),
-        }
+        self.queue_read(f)?
+            .await
+            .map_err(|_| E::from(DbError::JobPanicked))?
     }
 
-    /// [`Database::read`] for code that is not async.
+    /// [`Database::read`] for code that is not async (must not be called from an async task).
     ///
     /// # Errors
     /// As [`Database::read`].
     pub fn read_blocking<R, E, F>(&self, f: F) -> Result<R, E>
     where
-        F: FnOnce(&Connection) -> Result<R, E>,
-        E: From<DbError>,
+        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
-        let conn = self.take_reader()?;
-        let out = f(&conn);
-        if let Ok(mut pool) = self.inner.readers.lock() {
-            if pool.len() < 8 {
-                pool.push(conn);
-            }
-        }
-        out
+        self.queue_read(f)?
+            .blocking_recv()
+            .map_err(|_| E::from(DbError::JobPanicked))?
+    }
+
+    /// Queues `f` for the reader threads; the receiver yields its result (or an error when the
+    /// reply was dropped: `f` panicked).
+    fn queue_read<R, E, F>(&self, f: F) -> Result<oneshot::Receiver<Result<R, E>>, E>
+    where
+        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: readers::Job = Box::new(move |conn| {
+            let out = match conn {
+                Ok(c) => f(c),
+                Err(e) => Err(E::from(e)),
+            };
+            // The caller may have gone away (e.g. its request was cancelled).
+            let _ = tx.send(out);
+        });
+        self.inner
+            .readers
+            .send(job)
+            .map_err(|_| E::from(DbError::Closed))?;
+        Ok(rx)
     }
 
     /// Counters since the database was opened.
@@ -298,23 +322,6 @@ impl Database {
     /// How long each group commit (`COMMIT`, one WAL fsync under [`Durability::Full`]) took.
     pub fn commit_latency(&self) -> histogram::HistogramSnapshot {
         self.inner.counters.commit_latency.snapshot()
-    }
-
-    fn take_reader(&self) -> Result<Connection, DbError> {
-        if let Some(conn) = self.inner.readers.lock().ok().and_then(|mut p| p.pop()) {
-            return Ok(conn);
-        }
-        let conn = Connection::open_with_flags(
-            &self.inner.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        // Readers look up a few rows each (an execution, a page of history, a message); a small
-        // page cache each keeps the pool's memory low (SQLite's default is 2 MiB a connection).
-        conn.execute_batch(&format!(
-            "PRAGMA query_only=ON; PRAGMA cache_size=-{READER_CACHE_KIB};"
-        ))?;
-        Ok(conn)
     }
 }
 
@@ -350,9 +357,6 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection, Db
 /// the indexes of running executions) are rewritten by most commits: a longer WAL copies them
 /// fewer times. The WAL file grows to about this many 4 KiB pages before it is reused.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 4000;
-
-/// Page cache of each reader connection, KiB.
-const READER_CACHE_KIB: u32 = 512;
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 128;

@@ -148,3 +148,57 @@ fn durability_parses() {
     assert_eq!(Durability::parse("off"), Some(Durability::Off));
     assert_eq!(Durability::parse("fast"), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_run_on_the_fixed_reader_threads_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let options = Options {
+        readers: 2,
+        ..Options::default()
+    };
+    let db = Database::open(&path, &options).unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            db.read(|c| {
+                // Long enough that the reads overlap and would need more threads.
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                    .map_err(DbError::from)?;
+                Ok::<_, DbError>(std::thread::current().name().map(str::to_owned))
+            })
+            .await
+        }));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for t in tasks {
+        names.insert(t.await.unwrap().unwrap());
+    }
+    let expected: std::collections::BTreeSet<_> = ["sqlite-reader-0", "sqlite-reader-1"]
+        .into_iter()
+        .map(|n| Some(n.to_owned()))
+        .collect();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn a_panicking_read_is_reported_and_the_readers_keep_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let options = Options {
+        readers: 1,
+        ..Options::default()
+    };
+    let db = Database::open(&path, &options).unwrap();
+    let out: Result<(), DbError> = db.read_blocking(|_| panic!("boom"));
+    assert!(matches!(out, Err(DbError::JobPanicked)), "{out:?}");
+    let one: i64 = db
+        .read_blocking(|c| {
+            c.query_row("SELECT 1", [], |r| r.get(0))
+                .map_err(DbError::from)
+        })
+        .unwrap();
+    assert_eq!(one, 1);
+}
