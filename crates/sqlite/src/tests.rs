@@ -10,6 +10,14 @@ fn open(dir: &tempfile::TempDir) -> Database {
     db
 }
 
+fn open_with_readers(dir: &tempfile::TempDir, readers: usize) -> Database {
+    let options = Options {
+        readers,
+        ..Options::default()
+    };
+    Database::open(&dir.path().join("t.db"), &options).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_share_commits_and_are_all_readable() {
     let dir = tempfile::tempdir().unwrap();
@@ -152,12 +160,7 @@ fn durability_parses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_run_on_the_fixed_reader_threads_only() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.db");
-    let options = Options {
-        readers: 2,
-        ..Options::default()
-    };
-    let db = Database::open(&path, &options).unwrap();
+    let db = open_with_readers(&dir, 2);
     let mut tasks = Vec::new();
     for _ in 0..64 {
         let db = db.clone();
@@ -186,12 +189,7 @@ async fn reads_run_on_the_fixed_reader_threads_only() {
 #[test]
 fn a_panicking_read_is_reported_and_the_readers_keep_serving() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.db");
-    let options = Options {
-        readers: 1,
-        ..Options::default()
-    };
-    let db = Database::open(&path, &options).unwrap();
+    let db = open_with_readers(&dir, 1);
     let out: Result<(), DbError> = db.read_blocking(|_| panic!("boom"));
     assert!(matches!(out, Err(DbError::JobPanicked)), "{out:?}");
     let one: i64 = db
